@@ -1,0 +1,1 @@
+"""The `lso` command line: thin typer commands over the library."""

@@ -1,0 +1,46 @@
+"""Entry point of the ``lso`` command. Each command group lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Sequence
+
+import typer
+from rich.console import Console
+
+from lso.errors import LsoError
+
+# Modules under lso.cli that each define ``register(app: typer.Typer) -> None``.
+_COMMAND_MODULES: tuple[str, ...] = ("bench", "train", "search", "query", "demo")
+
+
+def build_app() -> typer.Typer:
+    """The typer application with every command group registered."""
+    app = typer.Typer(
+        name="lso",
+        help="Latent-space neural architecture design workbench (NAS-Bench-201, G-VAE + ICNN, neuron splitting).",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"lso.cli.{name}").register(app)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI. Errors from bad input print one line naming the problem and exit with status 2."""
+    app = build_app()
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="lso")
+    except LsoError as err:
+        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
