@@ -1,0 +1,72 @@
+"""Search baselines on the real NAS-Bench-201 tables: the figures of issue 4.
+
+1. CIFAR-10, standard protocol: search on cifar10_valid, report cifar10_test of the best-by-validation cell.
+   Median over seeds at 50/100/150/300 queries, queries to test >= 94.3 and to the global optimum
+   (valid 91.61 -> test 94.37). Runs go to --horizon queries so slow methods can still reach the optimum.
+2. CIFAR-100 and ImageNet16-120, ORACLE PROTOCOL (only 200-epoch test accuracies exist here: the search sees test).
+3. Search overhead (wall time minus time inside the oracle) for 150 queries, per method.
+
+    .venv/bin/python benchmarks/bench_search.py            # 20 seeds, writes out/search/<protocol>/
+    .venv/bin/python benchmarks/bench_search.py --seeds 5  # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lso.bench import BenchmarkTable
+from lso.search import TableOracle, run_search
+from lso.search.compare import CompareConfig, compare_methods, write_comparison
+
+NB201 = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "nb201"
+
+PROTOCOLS = (
+    # (name, table file, signal, report, target)
+    ("cifar10_valid_to_test", "nb201_cifar10.csv", "cifar10_valid", "cifar10_test", 94.3),
+    ("cifar100_oracle_protocol", "nb201_test200.csv", "cifar100_test", "cifar100_test", 73.4),
+    ("imagenet16_oracle_protocol", "nb201_test200.csv", "imagenet16_test", "imagenet16_test", 47.0),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--methods", default="random,rea,ls")
+    parser.add_argument("--budgets", default="50,100,150,300")
+    parser.add_argument("--horizon", type=int, default=500, help="queries per run (for queries-to-optimum)")
+    parser.add_argument("--tables", type=Path, default=NB201)
+    parser.add_argument("--out", type=Path, default=Path("out/search"))
+    args = parser.parse_args()
+    methods = tuple(m for m in args.methods.split(",") if m)
+    budgets = tuple(int(b) for b in args.budgets.split(","))
+    seeds = tuple(range(args.seeds))
+
+    tables: dict[str, BenchmarkTable] = {}
+    for name, file, signal, report, target in PROTOCOLS:
+        table = tables.setdefault(file, BenchmarkTable.load(args.tables / file))
+        config = CompareConfig(methods=methods, seeds=seeds, budgets=budgets, signal=signal, report=report,
+                               target=target, horizon=args.horizon)
+        start = time.perf_counter()
+        comparison = compare_methods(table, config, progress=False)
+        write_comparison(comparison, args.out / name)
+        print(f"## {name} ({time.perf_counter() - start:.1f} s for {len(methods)} x {len(seeds)} runs of "
+              f"{config.horizon} queries)\n")
+        print(comparison.to_markdown())
+
+    # Search overhead: everything but the oracle, for 150 queries (table lookups are microseconds anyway).
+    oracle = TableOracle(tables["nb201_cifar10.csv"], "cifar10_valid", "cifar10_test")
+    print("## search overhead for 150 queries (CIFAR-10 table; median / max over seeds)\n")
+    print("| method | overhead s (median) | overhead s (max) | wall s incl. oracle (median) |")
+    print("| --- | ---: | ---: | ---: |")
+    for method in methods:
+        runs = [run_search(method, oracle, budget=150, seed=s) for s in seeds]
+        over = [r.overhead_seconds for r in runs]
+        print(f"| {method} | {np.median(over):.4f} | {max(over):.4f} | {np.median([r.wall_seconds for r in runs]):.4f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""What one search run hands back: its queries in order, the best cell by signal, and the best-so-far curves."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lso.search.oracle import Evaluation
+
+
+@dataclass(frozen=True)
+class BestSoFar:
+    """Best-so-far curves over the query count: entry ``k`` describes the first ``k + 1`` queries.
+
+    Attributes:
+        signal: ``[n]`` highest signal among the first k+1 queries.
+        report: ``[n]`` report of that best-by-signal cell (not the best report: the search never sees reports).
+        position: ``[n]`` int, query position (0-based) of that best-by-signal cell (the earliest on ties).
+    """
+
+    signal: np.ndarray
+    report: np.ndarray
+    position: np.ndarray
+
+    @classmethod
+    def of(cls, evaluations: tuple[Evaluation, ...]) -> "BestSoFar":
+        n = len(evaluations)
+        signal, report = np.empty(n), np.empty(n)
+        position = np.empty(n, dtype=np.int64)
+        best = -1
+        for k, ev in enumerate(evaluations):
+            if best < 0 or ev.signal > evaluations[best].signal:
+                best = k
+            signal[k], report[k], position[k] = evaluations[best].signal, evaluations[best].report, best
+        return cls(signal=signal, report=report, position=position)
+
+    def __len__(self) -> int:
+        return len(self.signal)
+
+    def report_at(self, queries: int) -> float:
+        """Report of the best-by-signal cell after ``queries`` queries (the last value when the run was shorter)."""
+        if len(self.report) == 0 or queries < 1:
+            return float("nan")
+        return float(self.report[min(queries, len(self.report)) - 1])
+
+    def first_reaching(self, report: float) -> int | None:
+        """Fewest queries after which the best-by-signal cell's report is >= ``report``; None if never."""
+        hits = np.flatnonzero(self.report >= report)
+        return int(hits[0]) + 1 if len(hits) else None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One search run.
+
+    Attributes:
+        method: registry name of the method (``random``, ``rea``, ``ls``, ...).
+        config: the method's frozen config dataclass.
+        seed: the run's seed. budget: most queries allowed (pre-charged labels included).
+        signal_name / report_name: the oracle's metrics; equal names mean the "oracle protocol" (searching on test).
+        evaluations: every charged query in query order (pre-charged labels first).
+        precharged: how many of ``evaluations`` were labels the run had before the search.
+        wall_seconds: wall time of the whole run; oracle_seconds: the part spent inside the oracle.
+        run_dir: the training run a latent method started from, if any.
+    """
+
+    method: str
+    config: Any
+    seed: int
+    budget: int
+    signal_name: str
+    report_name: str
+    evaluations: tuple[Evaluation, ...]
+    precharged: int = 0
+    wall_seconds: float = 0.0
+    oracle_seconds: float = 0.0
+    run_dir: str | None = None
+
+    @property
+    def num_queries(self) -> int:
+        return len(self.evaluations)
+
+    @property
+    def best(self) -> Evaluation | None:
+        """The query with the highest signal (earliest on ties): the cell the search would pick."""
+        if not self.evaluations:
+            return None
+        curves = self.best_so_far()
+        return self.evaluations[int(curves.position[-1])]
+
+    @property
+    def overhead_seconds(self) -> float:
+        """Wall time of the search itself, excluding the oracle."""
+        return max(0.0, self.wall_seconds - self.oracle_seconds)
+
+    @property
+    def oracle_protocol(self) -> bool:
+        """True when the search saw the reported metric (e.g. searching on test): label such figures."""
+        return self.signal_name == self.report_name
+
+    def best_so_far(self) -> BestSoFar:
+        return BestSoFar.of(self.evaluations)
+
+    def config_dict(self) -> dict[str, Any]:
+        """The run's settings: method, budget, seed, metrics and the method's parameters under ``params``."""
+        params = dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else {}
+        return {
+            "method": self.method,
+            "budget": self.budget,
+            "seed": self.seed,
+            "signal": self.signal_name,
+            "report": self.report_name,
+            "oracle_protocol": self.oracle_protocol,
+            "run_dir": self.run_dir,
+            "params": params,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"queries": [{"arch", "signal", "report"}, ...], "best": {...}, "config": {...}}`` plus timings."""
+        best = self.best
+        return {
+            "queries": [_entry(ev) for ev in self.evaluations],
+            "best": _entry(best) if best is not None else None,
+            "config": self.config_dict(),
+            "precharged": self.precharged,
+            "num_queries": self.num_queries,
+            "wall_seconds": self.wall_seconds,
+            "oracle_seconds": self.oracle_seconds,
+            "overhead_seconds": self.overhead_seconds,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``to_json()`` atomically (temp file + rename)."""
+        return write_json_atomic(path, self.to_json())
+
+
+def _entry(ev: Evaluation) -> dict[str, Any]:
+    return {"arch": ev.cell.to_string(), "signal": ev.signal, "report": ev.report}
+
+
+def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> Path:
+    """Write JSON to ``path`` via a temp file in the same folder and ``os.replace``."""
+    return write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write text to ``path`` via a temp file in the same folder and ``os.replace``: a failed write keeps the old file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a result file is meant to be shared
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
