@@ -1,5 +1,6 @@
 """Benchmark tables: one columnar type for every source (CSV, official NAS-Bench-201 .pth, NATS-Bench tss, our own)."""
 
+from lso.bench.importers import IMPORT_KINDS, ImportOptions, import_table, import_to_file
 from lso.bench.table import BenchmarkTable, TableMeta
 
-__all__ = ["BenchmarkTable", "TableMeta"]
+__all__ = ["BenchmarkTable", "IMPORT_KINDS", "ImportOptions", "TableMeta", "import_table", "import_to_file"]

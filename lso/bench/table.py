@@ -244,9 +244,13 @@ class BenchmarkTable:
         return index_of(Cell.parse(arch))
 
 
+_DATASET_PREFIXES = {"cifar10": "cifar10", "cifar10valid": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16"}
+
+
 def _guess_dataset(frame: pd.DataFrame) -> str:
-    prefixes = sorted({c.split("_")[0] for c in frame.columns if "_" in c and c not in KEY_COLUMNS})
-    return ",".join(prefixes)
+    # Only known dataset prefixes: a cost column such as params_mb names no dataset.
+    prefixes = {_DATASET_PREFIXES.get(str(c).split("_")[0]) for c in frame.columns if c not in KEY_COLUMNS}
+    return ",".join(sorted(p for p in prefixes if p))
 
 
 def _validated(frame: pd.DataFrame, *, allow_nan: bool) -> pd.DataFrame:
