@@ -44,11 +44,19 @@ def test_table_missing_the_signal_metric_is_a_clear_error(nb201_dir, tmp_path, c
     assert "Traceback" not in err and not (tmp_path / "r.json").exists()
 
 
-def test_method_not_yet_available_is_a_clear_error(nb201_dir, tmp_path, capsys):
+def test_latent_method_without_run_is_a_clear_error(nb201_dir, tmp_path, capsys):
     argv = ["search", "--bench", str(nb201_dir / "nb201_cifar10.csv"), "--method", "crlso", "--budget", "10",
             "--out", str(tmp_path / "r.json")]
     assert run_cli(argv) == 2
-    assert "'crlso' is not available yet" in capsys.readouterr().err
+    assert "give --run RUN_DIR" in capsys.readouterr().err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_unknown_method_is_a_clear_error(nb201_dir, tmp_path, capsys):
+    argv = ["search", "--bench", str(nb201_dir / "nb201_cifar10.csv"), "--method", "bogus", "--out",
+            str(tmp_path / "r.json")]
+    assert run_cli(argv) == 2
+    assert "unknown search method 'bogus'; available: crlso, ls, random, rea, surf" in capsys.readouterr().err
 
 
 def test_missing_options_are_named(tmp_path, capsys):

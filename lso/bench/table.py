@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -19,6 +18,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from lso.atomic import atomic_path
 from lso.errors import ArchStringError, BenchmarkFileError, MetricError
 from lso.space import Cell, all_cells, index_of, unique_ids
 
@@ -126,14 +126,8 @@ class BenchmarkTable:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrow = pa.Table.from_pandas(self._frame, preserve_index=False)
         arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _META_KEY: json.dumps(asdict(self.meta)).encode()})
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             pq.write_table(arrow, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return path
 
     # ----- shape -------------------------------------------------------------------------------------------------

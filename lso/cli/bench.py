@@ -105,5 +105,9 @@ def import_(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``lso bench`` to the application."""
+    """Add ``lso bench`` (info, top, import, build) to the application."""
+    from lso.cli.build import add_build_command
+
+    if not any(c.name == "build" for c in bench_app.registered_commands):
+        add_build_command(bench_app)
     app.add_typer(bench_app, name="bench")

@@ -23,7 +23,9 @@ from lso.errors import LsoError
 from lso.search.ledger import isomorphism_class
 from lso.search.oracle import Evaluation, TableOracle
 from lso.search.registry import MethodRegistry, default_registry, run_search
-from lso.search.result import SearchResult, write_json_atomic, write_text_atomic
+from lso.atomic import write_json as write_json_atomic
+from lso.atomic import write_text as write_text_atomic
+from lso.search.result import SearchResult
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lso.atomic import write_json as write_json_atomic
+from lso.atomic import write_text as write_text_atomic
 from lso.search.oracle import Evaluation
 
 
@@ -143,24 +144,3 @@ class SearchResult:
 
 def _entry(ev: Evaluation) -> dict[str, Any]:
     return {"arch": ev.cell.to_string(), "signal": ev.signal, "report": ev.report}
-
-
-def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> Path:
-    """Write JSON to ``path`` via a temp file in the same folder and ``os.replace``."""
-    return write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write text to ``path`` via a temp file in the same folder and ``os.replace``: a failed write keeps the old file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a result file is meant to be shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

@@ -1,0 +1,65 @@
+"""The headless pipeline on the default benchmark: table -> G-VAE + ICNN run -> latent search vs. a baseline.
+
+This is what ``make run`` executes (``lso demo``) until the Streamlit app lands; every step is the library's own
+entry point, so it is also a short tour of the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lso.bench import BenchmarkTable
+from lso.search import SearchResult, TableOracle, run_search
+from lso.train.config import TrainConfig
+from lso.train.metrics import RunMetrics
+from lso.train.run import train_run
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """One demo: which table and metrics, how long to train, how many queries, seed and device."""
+
+    table: Path
+    out: Path
+    signal: str = "cifar10_valid"
+    report: str = "cifar10_test"
+    labels: int = 0
+    epochs: int = 10
+    budget: int = 100
+    baseline: str = "rea"
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo produced: the table summary, the run's metrics and one search result per method."""
+
+    summary: dict
+    run_dir: Path
+    metrics: RunMetrics
+    searches: tuple[SearchResult, ...]
+
+
+def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
+    """Train (or reuse a finished) latent model on ``config.table`` and compare CR-LSO with the baseline."""
+    table = BenchmarkTable.load(config.table)
+    table.require_metric(config.signal)
+    table.require_metric(config.report)
+    run_dir = config.out / f"run_s{config.seed}"
+    if (run_dir / "metrics.json").exists():
+        metrics = RunMetrics.from_json(run_dir / "metrics.json")
+    else:
+        train_config = TrainConfig(epochs=config.epochs, labels=config.labels, pseudo_labels=config.labels > 0,
+                                   seed=config.seed)
+        metrics = train_run(config.table, config.signal, train_config, run_dir, device=config.device,
+                            resume=(run_dir / "checkpoint.pt").exists(), progress=progress).metrics
+    oracle = TableOracle(table, config.signal, config.report)
+    searches = []
+    for method in ("crlso", config.baseline):
+        result = run_search(method, oracle, budget=config.budget, seed=config.seed,
+                            run_dir=run_dir if method == "crlso" else None, device=config.device, progress=progress)
+        result.save(config.out / f"{method}_s{config.seed}.json")
+        searches.append(result)
+    return DemoResult(table.summary(), run_dir, metrics, tuple(searches))

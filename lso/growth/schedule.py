@@ -1,0 +1,184 @@
+"""The growth schedule: train, then rounds of {splitting values -> select under budget -> split -> fine-tune}.
+
+Round 0 trains the starting network. Round ``r = 1..R`` spends an equal share of the budget still left:
+``budget_r = size + (budget - size) / (R - r + 1)``, so the last round may reach the final budget (a parameter or
+MAC count for the whole model). Methods:
+
+* ``"s3d"``: signed splitting, ``G_2`` (``copies=2``) or ``G_4`` (``copies=4``) with weight bound ``c``;
+* ``"s2d"``: ``G = lambda_min``, two positive copies along ``v_min``;
+* ``"random"``: random neurons, two halves along random unit directions (no splitting values computed).
+
+The caller supplies ``train_fn(model, round) -> metrics`` (it must build its optimizer from ``model.parameters()``
+on every call, since splitting replaces parameters) and ``value_batches()`` (a few batches for the splitting
+statistics). "Train the final width from scratch" is the caller's other baseline: build that network and train it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from lso.growth.cost import cost_model
+from lso.growth.errors import SplittingError
+from lso.growth.grow import apply_splits
+from lso.growth.select import Selection, select_greedy, select_random
+from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
+from lso.growth.sites import NeuronSite, check_sites
+from lso.growth.splitting import second_derivative_of, site_eigenpairs
+from lso.growth.statistics import LossFn, SecondDerivative, collect_statistics
+
+METHODS = ("s3d", "s2d", "random")
+TrainFn = Callable[[nn.Module, int], Mapping[str, float]]
+BatchesFn = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+
+
+@dataclass(frozen=True)
+class GrowthConfig:
+    """Settings of one growth run (recorded with its result).
+
+    Attributes:
+        method: ``"s3d"``, ``"s2d"`` or ``"random"``.
+        rounds: splitting rounds after the initial training.
+        budget: final model size in ``metric`` units.
+        metric: ``"params"`` or ``"macs"``.
+        copies: S3D copies per split neuron, 2 (``G_2``) or 4 (``G_4``).
+        c: S3D bound on ``sum |w_j|`` (>= 1).
+        eps: step of the copies along their directions.
+        route: eigenpairs by ``"fast"`` (products ``S v``) or ``"exact"`` (form ``S``).
+        steps: products per site for the fast route.
+        relu_beta: beta of the softplus stand-in for ReLU's second derivative.
+        max_splits_per_round: cap on neurons split per round (None: budget only).
+        seed: seeds the random starts of the fast route and the random selector.
+    """
+
+    method: str = "s3d"
+    rounds: int = 3
+    budget: int = 0
+    metric: str = "params"
+    copies: int = 2
+    c: float = 2.0
+    eps: float = 1e-2
+    route: str = "fast"
+    steps: int = 16
+    relu_beta: float = 3.0
+    max_splits_per_round: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise SplittingError(f"unknown growth method {self.method!r}; use one of {', '.join(METHODS)}")
+        if self.copies not in (2, 4):
+            raise SplittingError(f"copies must be 2 or 4, got {self.copies}")
+        if self.rounds < 1:
+            raise SplittingError(f"rounds must be >= 1, got {self.rounds}")
+        if self.route not in ("fast", "exact"):
+            raise SplittingError(f"unknown eigenpair route {self.route!r}; use 'fast' or 'exact'")
+
+    @property
+    def rule(self) -> str:
+        return "s2d" if self.method == "s2d" else ("s3d2" if self.copies == 2 else "s3d4")
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round: model size after it, neurons split per site, widths, seconds spent, and ``train_fn``'s metrics."""
+
+    round: int
+    params: int
+    macs: int
+    splits: dict[str, int]
+    widths: dict[str, int]
+    seconds_values: float
+    seconds_train: float
+    predicted_descent: float
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class GrowthResult:
+    config: GrowthConfig
+    rounds: tuple[RoundRecord, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"config": dataclasses.asdict(self.config), "rounds": [dataclasses.asdict(r) for r in self.rounds]}
+
+    def save(self, path: str | Path) -> None:
+        """Write JSON atomically (temp file + ``os.replace``)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.to_dict(), f, indent=2)
+        os.replace(tmp, path)
+
+
+def splitting_candidates(model: nn.Module, sites: Sequence[NeuronSite], batches: Iterable, loss_fn: LossFn,
+                         rule: str, *, c: float = 2.0, route: str = "fast", steps: int = 16,
+                         second_derivative: SecondDerivative | None = None, relu_beta: float = 3.0,
+                         generator: torch.Generator | None = None) -> list[NeuronSplit]:
+    """Splitting values and copies of every neuron of every site (one statistics pass, then eigenpairs)."""
+    resolved = check_sites(model, list(sites))
+    sd = second_derivative or {r.site.name: second_derivative_of(r.activation, relu_beta) for r in resolved}
+    stats = collect_statistics(model, sites, batches, loss_fn, sd)
+    out: list[NeuronSplit] = []
+    for name, st in stats.items():
+        out += neuron_splits(name, site_eigenpairs(st, route, steps=steps, generator=generator), rule, c)
+    return out
+
+
+def grow_network(model: nn.Module, sites: Sequence[NeuronSite], train_fn: TrainFn, value_batches: BatchesFn,
+                 loss_fn: LossFn, example: torch.Tensor, config: GrowthConfig, *,
+                 second_derivative: SecondDerivative | None = None, progress: bool = True) -> GrowthResult:
+    """Run the schedule (module docstring) on ``model`` in place; ``example``: an input batch (sizes, MACs)."""
+    costs = cost_model(model, sites, example)
+    size = costs.base[config.metric]
+    if config.budget < size:
+        raise SplittingError(f"budget of {config.budget} {config.metric} is below the current size of {size} "
+                             f"{config.metric}")
+    records = []
+    start = time.perf_counter()
+    metrics = dict(train_fn(model, 0))
+    records.append(RoundRecord(0, costs.base["params"], costs.base["macs"], {}, _widths(model, sites), 0.0,
+                               time.perf_counter() - start, 0.0, metrics))
+    for r in tqdm(range(1, config.rounds + 1), desc=f"growth ({config.method})", disable=not progress):
+        t0 = time.perf_counter()
+        costs = cost_model(model, sites, example)
+        size = costs.base[config.metric]
+        budget_r = size + math.ceil((config.budget - size) / (config.rounds - r + 1))
+        if config.method == "random":
+            gen = torch.Generator().manual_seed(config.seed * 1000 + r)
+            cands = [s for rs in check_sites(model, list(sites))
+                     for s in random_splits(rs.site.name, rs.width, rs.dim, gen, dtype=rs.layer.weight.dtype)]
+            selection: Selection = select_random(cands, costs, budget_r, config.metric, seed=config.seed * 1000 + r,
+                                                 max_splits=config.max_splits_per_round)
+        else:
+            cands = splitting_candidates(model, sites, value_batches(), loss_fn, config.rule, c=config.c,
+                                         route=config.route, steps=config.steps, second_derivative=second_derivative,
+                                         relu_beta=config.relu_beta,
+                                         generator=torch.Generator().manual_seed(config.seed * 1000 + r))
+            selection = select_greedy(cands, costs, budget_r, config.metric, max_splits=config.max_splits_per_round)
+        report = apply_splits(model, sites, selection.splits, config.eps)
+        t1 = time.perf_counter()
+        metrics = dict(train_fn(model, r))
+        t2 = time.perf_counter()
+        predicted = sum(s.value for s in selection.splits if not math.isnan(s.value)) * config.eps ** 2 / 2
+        after = cost_model(model, sites, example)
+        records.append(RoundRecord(r, after.base["params"], after.base["macs"], report.split, report.widths,
+                                   t1 - t0, t2 - t1, predicted, metrics))
+    return GrowthResult(config=config, rounds=tuple(records))
+
+
+def _widths(model: nn.Module, sites: Sequence[NeuronSite]) -> dict[str, int]:
+    return {r.site.name: r.width for r in check_sites(model, list(sites))}

@@ -1,0 +1,231 @@
+"""Build a benchmark table by training every unique cell of the NB201 space with one protocol.
+
+Isomorphic cells share one set of runs (6,466 classes for 15,625 cells); every official index gets the row of
+its class. Runs are written to a JSON-lines cache as they finish (``lso.nets.cache``), so a build that is
+interrupted resumes where it stopped. Work goes to local worker processes (``spawn``, one torch thread each), or
+runs in this process with ``workers=0``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from statistics import fmean, median
+
+import torch
+from tqdm.auto import tqdm
+
+from lso.bench.table import BenchmarkTable, TableMeta
+from lso.data.datasets import ImageDataset, load_dataset
+from lso.errors import LsoError
+from lso.nets.cache import RunCache
+from lso.device import describe_device, resolve_device
+from lso.nets.protocol import TrainProtocol
+from lso.nets.trainer import TrainResult, train_cell
+from lso.space import Cell, all_cells, unique_ids
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What ``build_benchmark`` does.
+
+    ``cache`` defaults to ``<out>.runs.jsonl`` beside the table. ``limit`` trains at most that many unique cells
+    (the first ones in official index order, itself a seeded shuffle) and writes a partial table.
+    ``workers=0`` trains in this process (e.g. on one GPU); ``workers>=1`` uses that many spawned processes.
+    """
+
+    protocol: TrainProtocol
+    out: Path
+    cache: Path | None = None
+    workers: int = 1
+    limit: int | None = None
+    device: str = "cpu"
+    data_root: Path | None = None
+    progress: bool = True
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache if self.cache is not None else self.out.with_name(self.out.stem + ".runs.jsonl")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. ``rows`` is the number of table rows written (15,625 for a full build)."""
+
+    table: Path
+    cache: Path
+    rows: int
+    unique_cells: int
+    runs_trained: int
+    runs_cached: int
+    wall_time_s: float
+    median_run_s: float | None
+    workers: int
+    complete: bool
+
+
+def representatives(limit: int | None = None) -> list[Cell]:
+    """One cell per isomorphism class (the one with the smallest official index), in official index order."""
+    ids = unique_ids()
+    cells = all_cells()
+    reps = [cells[i] for i, uid in enumerate(ids) if uid == i]
+    return reps if limit is None else reps[: max(0, limit)]
+
+
+def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[str, str] | None = None) -> BenchmarkTable | None:
+    """The benchmark table of every cell whose class has all seeds cached; None when no cell has.
+
+    Columns: ``<ds>_train``, ``<ds>_valid``, ``<ds>_test`` (means over seeds, percent), per seed
+    ``<ds>_valid_seed<s>`` / ``<ds>_test_seed<s>`` when there are several, ``params``, ``flops`` and
+    ``train_seconds`` (summed over seeds).
+    """
+    ds = protocol.dataset
+    by_key: dict[str, dict[str, float]] = {}
+    rows = []
+    for index, cell in enumerate(all_cells()):
+        key = cell.canonical()
+        if key not in by_key:
+            runs = [cache.get(key, s) for s in protocol.seeds]
+            if any(r is None for r in runs):
+                by_key[key] = {}
+                continue
+            values = {
+                f"{ds}_train": fmean(r.train_acc for r in runs),
+                f"{ds}_valid": fmean(r.valid_acc for r in runs),
+                f"{ds}_test": fmean(r.test_acc for r in runs),
+            }
+            if len(runs) > 1:
+                for r in runs:
+                    values[f"{ds}_valid_seed{r.seed}"] = r.valid_acc
+                    values[f"{ds}_test_seed{r.seed}"] = r.test_acc
+            values["params"] = float(runs[0].params)
+            values["flops"] = float(runs[0].flops)
+            values["train_seconds"] = sum(r.wall_time_s for r in runs)
+            by_key[key] = values
+        if by_key[key]:
+            rows.append({"index": index, "arch": cell.to_string(), **by_key[key]})
+    if not rows:
+        return None
+    import pandas as pd
+
+    meta = TableMeta(
+        source=f"lso training oracle, protocol {protocol.name}",
+        dataset=ds,
+        fidelity=f"{protocol.epochs} epochs",
+        extra={"protocol": protocol.to_json(), "protocol_summary": protocol.describe(), **(meta_extra or {})},
+    )
+    return BenchmarkTable.from_frame(pd.DataFrame(rows), meta)
+
+
+# ----- worker processes ----------------------------------------------------------------------------------------------
+# Each spawned worker loads the dataset once (in its initializer) and keeps it for its jobs; this per-process slot
+# is the only state a worker holds, and it is set only inside worker processes.
+_worker_data: dict[str, object] = {}
+
+
+def _worker_init(protocol: TrainProtocol, data_root: Path | None, device: str) -> None:
+    torch.set_num_threads(1)  # one core per worker: the pool, not intra-op threads, fills the machine
+    _worker_data["data"] = load_dataset(protocol.dataset, protocol.split_seed, data_root)
+    _worker_data["protocol"] = protocol
+    _worker_data["device"] = device
+
+
+def _worker_train(arch: str, seed: int) -> TrainResult:
+    data = _worker_data["data"]
+    assert isinstance(data, ImageDataset)
+    return train_cell(arch, _worker_data["protocol"], data, seed, _worker_data["device"])  # type: ignore[arg-type]
+
+
+def build_benchmark(config: BuildConfig) -> BuildReport:
+    """Train every pending (class, seed) run of ``config.protocol``, then write the table to ``config.out``.
+
+    Resumes from the cache; the table (Parquet, atomic write) holds all 15,625 rows when every class is done.
+    Progress (with ETA) is shown unless ``config.progress`` is False.
+
+    Raises:
+        LsoError: for bad settings (workers < 0), a cache of another protocol, an unknown dataset or a missing
+            device.
+    """
+    protocol = config.protocol
+    if config.workers < 0:
+        raise LsoError(f"workers must be >= 0, got {config.workers}")
+    device = resolve_device(config.device)
+    cache = RunCache(protocol, config.cache_path)
+    cells = representatives(config.limit)
+    pending = [(c.to_string(), s) for c in cells for s in protocol.seeds if cache.get(c.canonical(), s) is None]
+    runs_cached = len(cells) * len(protocol.seeds) - len(pending)
+    start = time.perf_counter()
+    seconds: list[float] = []
+
+    def done(result: TrainResult) -> None:
+        cache.put(Cell.from_string(result.arch).canonical(), result)
+        seconds.append(result.wall_time_s)
+
+    bar = tqdm(total=len(pending), desc=f"training {protocol.name}", unit="run", disable=not config.progress)
+    try:
+        if config.workers == 0:
+            data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
+            for arch, seed in pending:
+                done(train_cell(arch, protocol, data, seed, device))  # type: ignore[arg-type]
+                bar.update(1)
+        elif pending:
+            _run_pool(config, str(device), pending, done, bar)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - start
+    extra = {
+        "device": describe_device(device) if config.workers == 0 else f"{device.type}, {config.workers} worker process(es), 1 thread each",
+        "hardware": f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpu(s)".strip(),
+        "torch": torch.__version__,
+    }
+    table = table_from_cache(protocol, cache, extra)
+    rows = 0
+    if table is not None:
+        table.save(config.out)
+        rows = len(table)
+    return BuildReport(
+        table=config.out,
+        cache=config.cache_path,
+        rows=rows,
+        unique_cells=len(cells),
+        runs_trained=len(seconds),
+        runs_cached=runs_cached,
+        wall_time_s=wall,
+        median_run_s=median(seconds) if seconds else None,
+        workers=config.workers,
+        complete=rows == len(all_cells()),
+    )
+
+
+def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]], done, bar) -> None:
+    """Feed ``pending`` jobs to spawned workers, keeping at most 2 per worker queued (so an interrupt loses little)."""
+    jobs = iter(pending)
+    with ProcessPoolExecutor(
+        max_workers=config.workers,
+        mp_context=get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(config.protocol, config.data_root, device),
+    ) as pool:
+        running: set[Future[TrainResult]] = set()
+        try:
+            while True:
+                while len(running) < 2 * config.workers:
+                    job = next(jobs, None)
+                    if job is None:
+                        break
+                    running.add(pool.submit(_worker_train, *job))
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(future.result())
+                    bar.update(1)
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise

@@ -1,0 +1,101 @@
+"""The persistent cache of training runs: an append-only JSON-lines file, one protocol per file.
+
+Line 1 is the header ``{"lso_training_cache": 1, "protocol": {...}}``; every later line is one finished run
+``{"key": <canonical form>, "seed": s, "result": {...TrainResult...}}``. A line is written whole and flushed to
+disk as soon as its run ends, so an interrupted run loses at most the runs in flight. A final line cut short by a
+kill is dropped (and the file repaired atomically) when the cache is opened again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from lso.errors import LsoError
+from lso.nets.protocol import TrainProtocol
+from lso.nets.trainer import TrainResult
+
+
+class CacheError(LsoError):
+    """A cache file that is corrupt or was written for a different protocol."""
+
+
+_HEADER_KEY = "lso_training_cache"
+
+
+class RunCache:
+    """Finished runs keyed by (canonical cell form, seed), mirrored to ``path`` when a path is given."""
+
+    def __init__(self, protocol: TrainProtocol, path: str | os.PathLike[str] | None = None) -> None:
+        self.protocol = protocol
+        self.path = Path(path) if path is not None else None
+        self._runs: dict[tuple[str, int], TrainResult] = {}
+        if self.path is not None:
+            if self.path.exists() and self.path.stat().st_size > 0:
+                self._load()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._append({_HEADER_KEY: 1, "protocol": protocol.to_dict()})
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def get(self, key: str, seed: int) -> TrainResult | None:
+        """The run of the cell with canonical form ``key`` and ``seed``, if cached."""
+        return self._runs.get((key, int(seed)))
+
+    def put(self, key: str, result: TrainResult) -> None:
+        """Record a finished run (and append it to the file)."""
+        self._runs[(key, result.seed)] = result
+        if self.path is not None:
+            self._append({"key": key, "seed": result.seed, "result": result.to_dict()})
+
+    def keys(self) -> set[tuple[str, int]]:
+        """All cached (canonical form, seed) pairs."""
+        return set(self._runs)
+
+    def _append(self, record: dict) -> None:
+        assert self.path is not None
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _load(self) -> None:
+        assert self.path is not None
+        text = self.path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        complete, tail = lines[:-1], lines[-1]  # text ends with "\n" when the last write finished
+        records = []
+        for number, line in enumerate(complete, start=1):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise CacheError(f"cache {self.path} line {number} is corrupt: {err}") from err
+        if not records or _HEADER_KEY not in records[0]:
+            raise CacheError(f"{self.path} is not an lso training cache (no header line)")
+        stored = TrainProtocol.from_dict(records[0]["protocol"])
+        if stored != self.protocol:
+            raise CacheError(
+                f"cache {self.path} was written for protocol {stored.name!r} ({stored.describe()}), not "
+                f"{self.protocol.name!r} ({self.protocol.describe()}): use another cache file"
+            )
+        for record in records[1:]:
+            self._runs[(record["key"], int(record["seed"]))] = TrainResult.from_dict(record["result"])
+        if tail:  # a write cut short by a kill: keep only whole lines
+            self._rewrite("\n".join(complete) + "\n")
+
+    def _rewrite(self, text: str) -> None:
+        assert self.path is not None
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)

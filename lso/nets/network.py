@@ -1,0 +1,101 @@
+"""The NAS-Bench-201 macro network around one cell.
+
+``stem (Conv3x3 + BN) -> N cells @ C -> reduction -> N cells @ 2C -> reduction -> N cells @ 4C -> BN -> ReLU
+-> global average pool -> linear``. Shapes: ``[B, in_channels, S, S] -> [B, num_classes]`` (logits), with the
+resolution halved by each reduction block (S, S/2, S/4).
+
+Inside a cell, node 0 is the cell input and node ``j = sum_{i<j} op_{j<-i}(node i)``; node 3 is the output.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lso.errors import LsoError
+from lso.nets.ops import ResNetBasicBlock, make_op
+from lso.space import EDGES, NUM_NODES, Cell, MacroConfig
+
+
+class CellModule(nn.Module):
+    """One NB201 cell at ``channels`` channels: ``[B, C, H, W] -> [B, C, H, W]``.
+
+    Every edge holds its op module (so the parameter count is NAS-Bench-201's), but ``forward`` evaluates only
+    live edges (``Cell.live_edges``): a dead edge is ``none`` (adds ``0``) or feeds a node that never reaches the
+    output, so skipping it leaves the output unchanged (``forward_all`` evaluates every edge, for checking).
+    One nuance: a conv edge whose source node is identically zero would add its BN shift (a learned per-channel
+    constant); NAS-Bench-201's isomorphism, and ``Cell.canonical``, count such an edge as dead, and skipping it
+    makes isomorphic cells compute exactly the same function, so they can share one training run.
+    """
+
+    def __init__(self, cell: Cell, channels: int) -> None:
+        super().__init__()
+        self.cell = cell
+        self.edges = nn.ModuleList(make_op(op, channels) for op in cell.ops)
+        self._live = cell.live_edges()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes: list[torch.Tensor | None] = [x] + [None] * (NUM_NODES - 1)
+        for slot, (to, frm) in enumerate(EDGES):  # EDGES are ordered by target node
+            if not self._live[slot]:
+                continue
+            source = nodes[frm]
+            assert source is not None  # a live edge's source is reachable from the input
+            out = self.edges[slot](source)
+            nodes[to] = out if nodes[to] is None else nodes[to] + out
+        return nodes[-1] if nodes[-1] is not None else x.mul(0.0)  # disconnected cell: output is zero
+
+    def forward_all(self, x: torch.Tensor) -> torch.Tensor:
+        """The literal definition: every edge evaluated, ``none`` included (slower; same output as ``forward``)."""
+        nodes = [x]
+        for to in range(1, NUM_NODES):
+            nodes.append(sum(self.edges[s](nodes[frm]) for s, (t, frm) in enumerate(EDGES) if t == to))
+        return nodes[-1]
+
+
+class Network(nn.Module):
+    """The NB201 macro network for ``cell`` with the sizes of ``macro``.
+
+    Shapes: ``[B, macro.in_channels, macro.input_size, macro.input_size] -> [B, macro.num_classes]``.
+    Its parameter count equals ``lso.space.num_params(cell, macro)``.
+
+    Raises:
+        LsoError: for sizes that cannot form the network (non-positive sizes, an input smaller than 4x4, which
+            two stride-2 reductions cannot halve twice).
+    """
+
+    def __init__(self, cell: Cell | str, macro: MacroConfig = MacroConfig()) -> None:
+        super().__init__()
+        cell = Cell.parse(cell)
+        for name in ("channels", "cells_per_stage", "num_classes", "in_channels"):
+            if getattr(macro, name) < 1:
+                raise LsoError(f"MacroConfig.{name} must be at least 1, got {getattr(macro, name)}")
+        if macro.input_size < 4:
+            raise LsoError(f"MacroConfig.input_size must be at least 4 (two stride-2 reductions), got {macro.input_size}")
+        self.cell = cell
+        self.macro = macro
+        c = macro.channels
+        self.stem = nn.Sequential(
+            nn.Conv2d(macro.in_channels, c, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(c),
+        )
+        layers: list[nn.Module] = []
+        for stage in range(3):
+            width = c * 2**stage
+            if stage > 0:
+                layers.append(ResNetBasicBlock(width // 2, width))
+            layers.extend(CellModule(cell, width) for _ in range(macro.cells_per_stage))
+        self.cells = nn.Sequential(*layers)
+        self.lastact = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU(inplace=True))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(4 * c, macro.num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]``."""
+        h = self.lastact(self.cells(self.stem(x)))
+        return self.classifier(self.pool(h).flatten(1))
+
+
+def count_params(module: nn.Module) -> int:
+    """Number of trainable parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

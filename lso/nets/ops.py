@@ -1,0 +1,78 @@
+"""The NAS-Bench-201 operations and the residual reduction block, as NAS-Bench-201 defines them.
+
+Every op maps ``[B, C, H, W] -> [B, C, H, W]`` (cells keep width and resolution); the reduction block maps
+``[B, C_in, H, W] -> [B, C_out, H/2, W/2]``.
+
+- ``none``: ``Zero``, ``x * 0`` (keeps the shape, contributes nothing to the node sum).
+- ``skip_connect``: ``Identity``.
+- ``nor_conv_1x1`` / ``nor_conv_3x3``: ``ReLU -> Conv(k, bias=False) -> BN(affine)``.
+- ``avg_pool_3x3``: ``AvgPool2d(3, stride 1, padding 1, count_include_pad=False)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lso.errors import ArchStringError
+from lso.space import OPS
+
+
+class Zero(nn.Module):
+    """The ``none`` op: ``y = 0 * x``, same shape as ``x``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul(0.0)
+
+
+class ReLUConvBN(nn.Module):
+    """``y = BN(Conv_k(ReLU(x)))``; the conv has no bias (BN's shift replaces it), BN is affine.
+
+    Shapes: ``[B, C_in, H, W] -> [B, C_out, H', W']`` with ``H' = (H + 2p - k) / stride + 1``.
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0) -> None:
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
+            nn.BatchNorm2d(c_out, affine=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+def make_op(name: str, channels: int) -> nn.Module:
+    """The module for op ``name`` at ``channels`` channels (stride 1, shape preserving)."""
+    if name == "none":
+        return Zero()
+    if name == "skip_connect":
+        return nn.Identity()
+    if name == "nor_conv_1x1":
+        return ReLUConvBN(channels, channels, 1, padding=0)
+    if name == "nor_conv_3x3":
+        return ReLUConvBN(channels, channels, 3, padding=1)
+    if name == "avg_pool_3x3":
+        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    raise ArchStringError(f"unknown operation {name!r}; expected one of {', '.join(OPS)}")
+
+
+class ResNetBasicBlock(nn.Module):
+    """NAS-Bench-201's reduction block between stages (stride 2).
+
+    ``y = BN(Conv3x3(ReLU(BN(Conv3x3_s2(ReLU(x)))))) + Conv1x1(AvgPool2x2(x))``; the shortcut conv has no BN.
+    Shapes: ``[B, C_in, H, W] -> [B, C_out, H/2, W/2]``.
+    """
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, stride=2, padding=1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, stride=1, padding=1)
+        self.shortcut = nn.Sequential(
+            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_b(self.conv_a(x)) + self.shortcut(x)

@@ -1,0 +1,174 @@
+"""Training protocols: a frozen recipe for training one cell, and the registry of named protocols.
+
+A protocol fixes everything that decides a cell's score (dataset and split, network width and depth, optimiser,
+schedule, epochs, batch, seeds), so that two runs of one protocol are comparable and a benchmark table built with
+it is a cache of its answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from lso.errors import LsoError
+
+
+class ProtocolError(LsoError):
+    """An unknown protocol name or a protocol with invalid settings."""
+
+
+_OPTIMIZERS = ("sgd", "adam")
+_SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class TrainProtocol:
+    """How one cell is trained.
+
+    ``lr`` is the peak rate; with ``schedule="cosine"`` the rate at step t of T is
+    ``lr * (1 + cos(pi * t / T)) / 2`` (per step, to 0 at the end). SGD uses ``momentum`` with Nesterov when
+    ``nesterov``; Adam ignores both. ``weight_decay`` is L2 on every parameter (as NAS-Bench-201).
+    ``train_samples`` trims the train split to its first n examples (None: all). Each seed in ``seeds`` is one
+    full training run (the seed draws the initial weights and the batch order); results are averaged over seeds.
+    """
+
+    name: str
+    dataset: str
+    epochs: int
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    batch_size: int = 64
+    channels: int = 16
+    cells_per_stage: int = 5
+    seeds: tuple[int, ...] = (0,)
+    split_seed: int = 0
+    train_samples: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be >= 1, got {self.epochs}")
+        if self.optimizer not in _OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(_OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.schedule not in _SCHEDULES:
+            problems.append(f"schedule must be one of {', '.join(_SCHEDULES)}, got {self.schedule!r}")
+        if not self.lr > 0:
+            problems.append(f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.batch_size < 2:
+            problems.append(f"batch_size must be >= 2 (batch norm), got {self.batch_size}")
+        if self.channels < 1 or self.cells_per_stage < 1:
+            problems.append(f"channels and cells_per_stage must be >= 1, got {self.channels}, {self.cells_per_stage}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            problems.append(f"seeds must be a non-empty tuple of distinct ints, got {self.seeds}")
+        if self.train_samples is not None and self.train_samples < 2:
+            problems.append(f"train_samples must be >= 2 or None, got {self.train_samples}")
+        if problems:
+            raise ProtocolError(f"invalid protocol {self.name!r}: " + "; ".join(problems))
+
+    def with_(self, **changes: Any) -> "TrainProtocol":
+        """A copy with some fields changed (validated)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (seeds as a list)."""
+        out = asdict(self)
+        out["seeds"] = list(self.seeds)
+        return out
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys): equal protocols give equal text."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainProtocol":
+        """Inverse of ``to_dict``; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ProtocolError(f"unknown protocol field(s): {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if "seeds" in values:
+            values["seeds"] = tuple(values["seeds"])
+        try:
+            return cls(**values)
+        except TypeError as err:
+            raise ProtocolError(f"incomplete protocol: {err}") from err
+
+    def describe(self) -> str:
+        """One line for a datasheet or table metadata."""
+        opt = f"SGD(momentum {self.momentum}{', nesterov' if self.nesterov else ''})" if self.optimizer == "sgd" else "Adam"
+        return (
+            f"{self.dataset}, {self.epochs} epochs, {opt}, lr {self.lr} {self.schedule}, wd {self.weight_decay}, "
+            f"batch {self.batch_size}, C={self.channels}, N={self.cells_per_stage}, seeds {list(self.seeds)}, "
+            f"split seed {self.split_seed}" + (f", {self.train_samples} train samples" if self.train_samples else "")
+        )
+
+
+PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
+    {
+        p.name: p
+        for p in (
+            # The default of the embedded benchmark: short enough for 6,466 cells on 2 CPU cores (about 1.3 s per
+            # run on one thread) and undertrained on purpose: with 6 epochs on the full split every connected cell
+            # reaches 96-98% and seed noise decides the ranking (seed-to-seed Spearman 0.34 on 30 cells); with
+            # 3 epochs on 300 images accuracies spread over 70-90% (benchmarks/bench_oracle.py).
+            TrainProtocol(
+                name="digits-fast", dataset="digits", epochs=3, optimizer="sgd", lr=0.05, weight_decay=5e-4,
+                batch_size=32, channels=8, cells_per_stage=1, seeds=(0,), split_seed=0, train_samples=300,
+            ),
+            # Same recipe, two seeds per cell averaged: a less noisy table for twice the time.
+            TrainProtocol(
+                name="digits-fast-2seeds", dataset="digits", epochs=3, optimizer="sgd", lr=0.05, weight_decay=5e-4,
+                batch_size=32, channels=8, cells_per_stage=1, seeds=(0, 1), split_seed=0, train_samples=300,
+            ),
+            # NAS-Bench-201's recipe (200 epochs, C=16, N=5, SGD nesterov lr 0.1 cosine, wd 5e-4, batch 256).
+            TrainProtocol(
+                name="cifar10-nb201", dataset="cifar10", epochs=200, lr=0.1, weight_decay=5e-4, batch_size=256,
+                channels=16, cells_per_stage=5, seeds=(777,),
+            ),
+            TrainProtocol(
+                name="cifar100-nb201", dataset="cifar100", epochs=200, lr=0.1, weight_decay=5e-4, batch_size=256,
+                channels=16, cells_per_stage=5, seeds=(777,),
+            ),
+        )
+    }
+)
+"""Named protocols (read-only)."""
+
+
+def get_protocol(name: str) -> TrainProtocol:
+    """The registered protocol ``name``.
+
+    Raises:
+        ProtocolError: for an unknown name (the message lists the known ones).
+    """
+    protocol = PROTOCOLS.get(name)
+    if protocol is None:
+        raise ProtocolError(f"unknown protocol {name!r}; known protocols: {', '.join(PROTOCOLS)}")
+    return protocol
+
+
+def default_protocol(dataset: str) -> TrainProtocol:
+    """The first registered protocol for ``dataset``.
+
+    Raises:
+        DatasetError: for a dataset that is not registered.
+        ProtocolError: when no protocol is registered for it.
+    """
+    from lso.data.datasets import DATASETS, DatasetError
+
+    if dataset not in DATASETS:
+        raise DatasetError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
+    for protocol in PROTOCOLS.values():
+        if protocol.dataset == dataset:
+            return protocol
+    raise ProtocolError(f"no registered protocol for dataset {dataset!r}; pass --protocol (known: {', '.join(PROTOCOLS)})")

@@ -1,0 +1,120 @@
+"""The training oracle: answers "what is this cell's score" by training it, with a persistent cache.
+
+Isomorphic cells (same ``Cell.canonical()``) share one set of runs. ``signal`` is the validation accuracy and
+``report`` the test accuracy, each the mean over the protocol's seeds (percent), named ``<dataset>_valid`` and
+``<dataset>_test`` like the columns of a benchmark table, so a complete cache is a table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from statistics import fmean
+
+import torch
+
+from lso.data.datasets import ImageDataset, load_dataset
+from lso.nets.cache import RunCache
+from lso.device import resolve_device
+from lso.nets.protocol import TrainProtocol
+from lso.nets.trainer import TrainResult, train_cell
+from lso.search.oracle import Evaluation
+from lso.space import Cell
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    """All runs of one cell under one protocol (one per seed) and their means (percent)."""
+
+    cell: Cell
+    runs: tuple[TrainResult, ...]
+
+    @property
+    def train_acc(self) -> float:
+        return fmean(r.train_acc for r in self.runs)
+
+    @property
+    def valid_acc(self) -> float:
+        return fmean(r.valid_acc for r in self.runs)
+
+    @property
+    def test_acc(self) -> float:
+        return fmean(r.test_acc for r in self.runs)
+
+    @property
+    def wall_time_s(self) -> float:
+        """Total training seconds over the seeds."""
+        return sum(r.wall_time_s for r in self.runs)
+
+
+class TrainingOracle:
+    """An ``Oracle`` (see ``lso.search.oracle``) that trains cells with ``protocol``.
+
+    Args:
+        protocol: the training recipe (dataset, network size, optimiser, seeds...).
+        cache: JSON-lines cache file (created if absent, resumed if present); None keeps results in memory only.
+        device: ``auto``, ``cpu`` or ``cuda[:k]``, resolved once here (a missing CUDA raises ``DeviceError``).
+        data: the loaded dataset, to share one copy; loaded from the registry when None.
+        data_root: folder of dataset files, for datasets that need one (CIFAR).
+    """
+
+    def __init__(
+        self,
+        protocol: TrainProtocol,
+        cache: str | os.PathLike[str] | None = None,
+        device: str | torch.device = "cpu",
+        data: ImageDataset | None = None,
+        data_root: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.device = resolve_device(device)
+        self._cache = RunCache(protocol, cache)
+        self._data = data
+        self._data_root = data_root
+        self.trained = 0  # runs trained by this instance (cache hits excluded)
+
+    @property
+    def signal_name(self) -> str:
+        return f"{self.protocol.dataset}_valid"
+
+    @property
+    def report_name(self) -> str:
+        return f"{self.protocol.dataset}_test"
+
+    @property
+    def cache(self) -> RunCache:
+        """The run cache (read it, e.g. to count finished runs)."""
+        return self._cache
+
+    @property
+    def data(self) -> ImageDataset:
+        """The dataset, loaded on first use."""
+        if self._data is None:
+            self._data = load_dataset(self.protocol.dataset, self.protocol.split_seed, self._data_root)
+        return self._data
+
+    def lookup(self, cell: Cell | str) -> CellRecord | None:
+        """The cached record of ``cell`` when every seed is cached, else None (never trains)."""
+        cell = Cell.parse(cell)
+        key = cell.canonical()
+        runs = [self._cache.get(key, s) for s in self.protocol.seeds]
+        return None if any(r is None for r in runs) else CellRecord(cell, tuple(runs))  # type: ignore[arg-type]
+
+    def record(self, cell: Cell | str) -> CellRecord:
+        """All runs of ``cell``, training (and caching) the seeds not cached yet."""
+        cell = Cell.parse(cell)
+        key = cell.canonical()
+        runs = []
+        for seed in self.protocol.seeds:
+            run = self._cache.get(key, seed)
+            if run is None:
+                run = train_cell(cell, self.protocol, self.data, seed, self.device)
+                self._cache.put(key, run)
+                self.trained += 1
+            runs.append(run)
+        return CellRecord(cell, tuple(runs))
+
+    def evaluate(self, cell: Cell) -> Evaluation:
+        """Mean validation (signal) and test (report) accuracy over the protocol's seeds, in percent."""
+        rec = self.record(cell)
+        return Evaluation(cell=rec.cell, signal=rec.valid_acc, report=rec.test_acc)

@@ -1,0 +1,249 @@
+"""A training run on disk: ``train_run`` trains (or resumes) and writes the run directory (``lso.train.layout``).
+
+Reproducibility: every random draw comes from generators seeded by ``TrainConfig.seed`` (labelled sample
+``default_rng(seed)``, model init ``manual_seed(seed)`` in a forked RNG, shuffling ``seed + 1``, noise ``seed + 2``,
+predictor ``seed + 3``, prior samples for the metrics ``seed``). A resumed run restores the generators' states,
+so it ends with the same weights as an uninterrupted one. All files are written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from lso.bench import BenchmarkTable
+from lso.data.graphs import all_graphs
+from lso.errors import LsoError
+from lso.atomic import save_tensors, torch_save, write_json, write_text
+from lso.train.config import ConfigError, TrainConfig
+from lso.device import resolve_device
+from lso.train.fit import EpochStats, Targets, TrainState, fit, new_state
+from lso.train.labels import LabelSet, sample_labels
+from lso.train.layout import RunLayout
+from lso.train.metrics import RunMetrics, prior_quality, rank_correlations, reconstruction_accuracy, surrogate_scores
+from lso.train.pseudo import fit_predictor, predict_all
+
+PRIOR_SAMPLES = 10_000
+
+
+class RunError(LsoError):
+    """A run directory that cannot be written, resumed or read (exists already, unfinished, mismatched)."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``train_run`` leaves: the run folder, its config, metrics, loss history and the epoch it resumed from."""
+
+    run_dir: Path
+    config: TrainConfig
+    metric: str
+    metrics: RunMetrics
+    history: tuple[EpochStats, ...]
+    resumed_from: int
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide the numbers of a run."""
+    import pandas
+    import safetensors
+    import torch_geometric
+
+    import lso
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "torch_geometric": torch_geometric.__version__,
+            "numpy": np.__version__, "pandas": pandas.__version__, "safetensors": safetensors.__version__,
+            "lso": getattr(lso, "__version__", "0.1.0")}
+
+
+def train_run(
+    table_path: str | Path,
+    metric: str,
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    device: str | torch.device = "cpu",
+    resume: bool = False,
+    progress: bool = True,
+    on_epoch_end: Callable[[TrainState], None] | None = None,
+) -> RunResult:
+    """Train G-VAE + ICNN on all NB201 cells with labels from ``table_path``'s ``metric``; write the run to ``out``.
+
+    ``resume=True`` continues an interrupted run in ``out`` (same table, metric and config required).
+    ``on_epoch_end(state)`` is called after each epoch's checkpoint is on disk.
+    """
+    dev = resolve_device(device)
+    table = BenchmarkTable.load(table_path)
+    table.require_metric(metric)
+    layout = RunLayout.at(out)
+    _check_out(layout, resume)
+    if resume:
+        _check_same(layout, table, metric, config)
+    else:
+        write_json(layout.config, {"config": config.to_dict(), "seed": config.seed, "device": str(dev), "metric": metric,
+                                   "table": {"path": str(Path(table_path).resolve()), "checksum": table.meta.checksum,
+                                             "rows": len(table)},
+                                   "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+
+    labels = sample_labels(table, metric, config.labels, config.seed)
+    if not resume:
+        write_json(layout.labelled, labels.to_dict())
+    graphs = all_graphs(dev)
+    started = time.perf_counter()
+    pseudo_y = _pseudo_labels(layout, graphs, labels, config, resume) if config.uses_pseudo_labels else None
+
+    state = new_state(config, dev)
+    if len(labels):
+        state.icnn.set_scaler(labels.mean, labels.std)
+    prior_seconds = 0.0
+    if resume:
+        prior_seconds = _load_checkpoint(layout, state, dev)
+    else:
+        save_tensors(layout.surrogate_at(0), state.icnn.state_dict())
+    resumed_from = state.epoch
+    targets = Targets(torch.as_tensor(labels.indices, dtype=torch.long),
+                      torch.as_tensor(labels.standardised(), dtype=torch.float32), pseudo_y)
+
+    def checkpoint(s: TrainState) -> None:
+        if s.epoch % config.surrogate_every == 0 or s.epoch == config.epochs:
+            save_tensors(layout.surrogate_at(s.epoch), s.icnn.state_dict())
+        write_text(layout.history, _history_csv(s.history))
+        elapsed = prior_seconds + time.perf_counter() - started
+        torch_save(layout.checkpoint, {"epoch": s.epoch, "gvae": s.gvae.state_dict(), "icnn": s.icnn.state_dict(),
+                                       "optimiser": s.optimiser.state_dict(), "generator": s.generator.get_state(),
+                                       "noise": s.noise.get_state(), "history": [asdict(h) for h in s.history],
+                                       "train_seconds": elapsed})
+        if on_epoch_end is not None:
+            on_epoch_end(s)
+
+    fit(state, graphs, targets, config, progress=progress, on_epoch_end=checkpoint)
+    train_seconds = prior_seconds + time.perf_counter() - started
+    save_tensors(layout.gvae, state.gvae.state_dict())
+    save_tensors(layout.surrogate, state.icnn.state_dict())
+    write_text(layout.history, _history_csv(state.history))
+
+    metrics = evaluate(state, graphs, table, metric, labels, config.seed, train_seconds,
+                       predictor_spearman=_predictor_spearman(pseudo_y, table, metric, labels))
+    write_json(layout.metrics, metrics.to_dict())
+    return RunResult(layout.root, config, metric, metrics, tuple(state.history), resumed_from)
+
+
+def evaluate(state: TrainState, graphs, table: BenchmarkTable, metric: str, labels: LabelSet, seed: int,
+             train_seconds: float, predictor_spearman: float = float("nan")) -> RunMetrics:
+    """The figures of ``metrics.json`` for the trained ``state`` (see ``lso.train.metrics``)."""
+    state.gvae.eval()
+    start = time.perf_counter()
+    mu = state.gvae.encode_mean(graphs)
+    encode_seconds = time.perf_counter() - start
+    validity, uniqueness, canonical = prior_quality(state.gvae, PRIOR_SAMPLES, seed)
+    predicted, truth, _ = _unlabelled(surrogate_scores(state.icnn, mu), table, metric, labels)
+    rho, tau = rank_correlations(predicted, truth)
+    return RunMetrics(
+        reconstruction_accuracy=reconstruction_accuracy(mu, state.gvae, graphs),
+        validity=validity, uniqueness=uniqueness, uniqueness_canonical=canonical, prior_samples=PRIOR_SAMPLES,
+        spearman=rho, kendall=tau, correlation_cells=int(np.isfinite(truth).sum()),
+        surrogate_trained=bool(len(labels)), predictor_spearman=predictor_spearman,
+        train_seconds=train_seconds, encode_seconds=encode_seconds)
+
+
+def _unlabelled(scores_all: np.ndarray, table: BenchmarkTable, metric: str, labels: LabelSet):
+    indices = table.indices()
+    keep = ~np.isin(indices, labels.indices)
+    return scores_all[indices[keep]], table.values(metric)[keep], indices[keep]
+
+
+def _predictor_spearman(pseudo_y: torch.Tensor | None, table: BenchmarkTable, metric: str, labels: LabelSet) -> float:
+    if pseudo_y is None:
+        return float("nan")
+    predicted, truth, _ = _unlabelled(pseudo_y.cpu().double().numpy(), table, metric, labels)
+    return rank_correlations(predicted, truth)[0]
+
+
+def _pseudo_labels(layout: RunLayout, graphs, labels: LabelSet, config: TrainConfig, resume: bool) -> torch.Tensor:
+    if resume and layout.pseudo_labels.exists():
+        return load_file(str(layout.pseudo_labels))["pseudo_y"].to(graphs.ops.device)
+    generator = torch.Generator().manual_seed(config.seed + 3)
+    rows = torch.as_tensor(labels.indices, dtype=torch.long, device=graphs.ops.device)
+    y = torch.as_tensor(labels.standardised(), dtype=torch.float32)
+    predictor = fit_predictor(graphs, rows, y, hidden=config.predictor_hidden, steps=config.predictor_steps,
+                              lr=config.predictor_lr, generator=generator)
+    pseudo_y = predict_all(predictor, graphs)
+    save_tensors(layout.predictor, predictor.state_dict())
+    save_tensors(layout.pseudo_labels, {"pseudo_y": pseudo_y})
+    return pseudo_y
+
+
+def _check_out(layout: RunLayout, resume: bool) -> None:
+    if layout.root.exists() and not layout.root.is_dir():
+        raise RunError(f"run directory {layout.root} is a file")
+    if resume:
+        if not layout.config.exists():
+            raise RunError(f"cannot resume: {layout.root} has no config.json (start a new run without --resume)")
+        if layout.metrics.exists():
+            raise RunError(f"cannot resume: the run in {layout.root} has finished (metrics.json exists)")
+        return
+    if layout.metrics.exists():
+        raise RunError(f"{layout.root} already holds a finished run; choose another --out")
+    if layout.config.exists():
+        raise RunError(f"{layout.root} holds an unfinished run; pass --resume to continue it or choose another --out")
+
+
+def _check_same(layout: RunLayout, table: BenchmarkTable, metric: str, config: TrainConfig) -> None:
+    saved = json.loads(layout.config.read_text())
+    try:
+        old = TrainConfig.from_dict(saved["config"])
+    except (KeyError, TypeError, ConfigError) as err:
+        raise RunError(f"cannot resume: unreadable config.json in {layout.root}: {err}") from err
+    diff = old.differences(config)
+    if diff:
+        raise RunError(f"cannot resume {layout.root}: config differs in {', '.join(diff)} (resume with the same settings)")
+    if saved.get("metric") != metric:
+        raise RunError(f"cannot resume {layout.root}: it was trained on metric {saved.get('metric')!r}, not {metric!r}")
+    if saved.get("table", {}).get("checksum") != table.meta.checksum:
+        raise RunError(f"cannot resume {layout.root}: the benchmark table differs from the one it was started with")
+
+
+def _load_checkpoint(layout: RunLayout, state: TrainState, device: torch.device) -> float:
+    if not layout.checkpoint.exists():
+        return 0.0  # interrupted before the first epoch ended: start over (the epoch-0 files are rewritten)
+    try:
+        saved = torch.load(layout.checkpoint, map_location=device, weights_only=True)
+    except (RuntimeError, OSError, EOFError) as err:
+        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} is unreadable: {err}") from err
+    state.gvae.load_state_dict(saved["gvae"])
+    state.icnn.load_state_dict(saved["icnn"])
+    state.optimiser.load_state_dict(saved["optimiser"])
+    state.generator.set_state(saved["generator"].cpu())
+    state.noise.set_state(saved["noise"].cpu())
+    state.epoch = int(saved["epoch"])
+    state.history = [EpochStats(**h) for h in saved["history"]]
+    return float(saved["train_seconds"])
+
+
+def _history_csv(history: list[EpochStats]) -> str:
+    buffer = io.StringIO()
+    names = [f.name for f in fields(EpochStats)]
+    writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in asdict(row).items()})
+    return buffer.getvalue()
+
+
+def read_history(path: str | Path) -> list[EpochStats]:
+    """The ``EpochStats`` rows of a ``history.csv``."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [EpochStats(**{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()})
+                for row in csv.DictReader(handle)]
+
+
+__all__ = ["RunError", "RunResult", "evaluate", "package_versions", "read_history", "train_run"]
