@@ -8,6 +8,10 @@
 
     .venv/bin/python benchmarks/bench_search.py            # 20 seeds, writes out/search/<protocol>/
     .venv/bin/python benchmarks/bench_search.py --seeds 5  # quicker
+    .venv/bin/python benchmarks/bench_search.py --methods crlso,surf,rea,ls,random --horizon 300
+        # latent methods: one unsupervised G-VAE run (--labels 0, so it serves every dataset and charges no
+        # queries) is trained once into --run (default out/runs/u0) and reused by every seed; the search seed
+        # draws the initial cells and the noise.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from lso.bench import BenchmarkTable
-from lso.search import TableOracle, run_search
+from lso.search import TableOracle, default_registry, run_search
 from lso.search.compare import CompareConfig, compare_methods, write_comparison
+from lso.train import TrainConfig, train_run
 
 NB201 = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "nb201"
 
@@ -40,18 +45,29 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=500, help="queries per run (for queries-to-optimum)")
     parser.add_argument("--tables", type=Path, default=NB201)
     parser.add_argument("--out", type=Path, default=Path("out/search"))
+    parser.add_argument("--run", type=Path, default=Path("out/runs/u0"), help="G-VAE run for crlso/surf")
+    parser.add_argument("--run-epochs", type=int, default=15)
+    parser.add_argument("--protocols", default=",".join(p[0] for p in PROTOCOLS))
     args = parser.parse_args()
     methods = tuple(m for m in args.methods.split(",") if m)
     budgets = tuple(int(b) for b in args.budgets.split(","))
     seeds = tuple(range(args.seeds))
+    run_dir = None
+    if any(default_registry()[m].needs_run for m in methods):
+        run_dir = args.run
+        if not (run_dir / "metrics.json").exists():
+            config = TrainConfig(epochs=args.run_epochs, labels=0, pseudo_labels=False, seed=0)
+            train_run(args.tables / "nb201_cifar10.csv", "cifar10_valid", config, run_dir, progress=True)
 
     tables: dict[str, BenchmarkTable] = {}
     for name, file, signal, report, target in PROTOCOLS:
+        if name not in args.protocols.split(","):
+            continue
         table = tables.setdefault(file, BenchmarkTable.load(args.tables / file))
         config = CompareConfig(methods=methods, seeds=seeds, budgets=budgets, signal=signal, report=report,
                                target=target, horizon=args.horizon)
         start = time.perf_counter()
-        comparison = compare_methods(table, config, progress=False)
+        comparison = compare_methods(table, config, run_dir=run_dir, progress=False)
         write_comparison(comparison, args.out / name)
         print(f"## {name} ({time.perf_counter() - start:.1f} s for {len(methods)} x {len(seeds)} runs of "
               f"{config.horizon} queries)\n")
@@ -63,7 +79,7 @@ def main() -> None:
     print("| method | overhead s (median) | overhead s (max) | wall s incl. oracle (median) |")
     print("| --- | ---: | ---: | ---: |")
     for method in methods:
-        runs = [run_search(method, oracle, budget=150, seed=s) for s in seeds]
+        runs = [run_search(method, oracle, budget=150, seed=s, run_dir=run_dir) for s in seeds]
         over = [r.overhead_seconds for r in runs]
         print(f"| {method} | {np.median(over):.4f} | {max(over):.4f} | {np.median([r.wall_seconds for r in runs]):.4f} |")
 

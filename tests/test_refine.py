@@ -1,0 +1,173 @@
+"""Neuron splitting on the NB201 network (lso.growth.nb201), `refine` (lso.growth.refine) and `lso refine` (CLI)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+import typer
+from typer.testing import CliRunner
+
+from lso.cli.refine import register
+from lso.data.datasets import load_dataset
+from lso.device import DeviceError
+from lso.errors import ArchStringError, LsoError
+from lso.growth import apply_splits, count_params, random_splits, splitting_candidates
+from lso.growth.nb201 import (full_inner_widths, inner_widths, narrow_network, network_with_inner_widths,
+                              reduction_sites)
+from lso.growth.refine import ROUND_KEYS, RefineError, refine, scratch_widths
+from lso.nets.protocol import TrainProtocol
+from lso.space import Cell, MacroConfig, num_params
+
+ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+MACRO = MacroConfig(channels=4, cells_per_stage=1, num_classes=10, in_channels=1, input_size=8)
+TINY = TrainProtocol(name="tiny", dataset="digits", epochs=1, lr=0.05, batch_size=32, channels=4,
+                     cells_per_stage=1, train_samples=128)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def _busy_network(seed: int) -> torch.nn.Module:
+    """A narrow network with non-trivial BatchNorm statistics and affine parameters."""
+    torch.manual_seed(seed)
+    model = narrow_network(ARCH, MACRO, 0.5)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.3, 0.3)
+    return model
+
+
+def test_sites_cover_the_reduction_blocks_and_full_width_is_nb201():
+    model = narrow_network(ARCH, MACRO, 0.5)
+    assert [s.name for s in reduction_sites(model)] == ["reduce1", "reduce2"]
+    assert inner_widths(model) == {"reduce1": 4, "reduce2": 8}
+    full = network_with_inner_widths(ARCH, MACRO, full_inner_widths(MACRO))
+    assert count_params(full) == num_params(ARCH, MACRO)
+    assert count_params(model) < num_params(ARCH, MACRO)
+    with pytest.raises(LsoError, match="unknown reduction site"):
+        network_with_inner_widths(ARCH, MACRO, {"reduce3": 4})
+
+
+@pytest.mark.parametrize("rule", ["s3d2", "s3d4", "s2d", "random"])
+def test_split_preserves_the_function_of_the_nb201_network(rule):
+    model = _busy_network(0)
+    sites = reduction_sites(model)
+    x = torch.randn(16, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(2))
+    gen = torch.Generator().manual_seed(3)
+    if rule == "random":
+        cands = [s for site, w in (("reduce1", 4), ("reduce2", 8)) for s in random_splits(site, w, 9 * (4 if site ==
+                 "reduce1" else 8), gen)]
+    else:
+        cands = splitting_candidates(model, sites, [(x, y)], F.cross_entropy, rule, route="exact")
+    chosen = [c for c in cands if c.extra > 0][::2]  # every other neuron, both sites
+    if rule.startswith("s3d"):  # signed copies (a negative output weight) are among them
+        assert any(min(c.weights) < 0 for c in chosen)
+    assert {c.site for c in chosen} == {"reduce1", "reduce2"}
+    reference = copy.deepcopy(model)
+    report = apply_splits(model, sites, chosen, eps=0.0)
+    assert sum(report.added.values()) == sum(c.extra for c in chosen)
+    assert inner_widths(model) == report.widths
+    assert count_params(model) > count_params(reference)
+    with torch.no_grad():
+        for train_mode in (False, True):  # eval: running statistics; train: batch statistics of the copies
+            model.train(train_mode)
+            reference.train(train_mode)
+            torch.testing.assert_close(model(x), reference(x), rtol=1e-5, atol=1e-5)
+        before_eval = _busy_network(0).eval()(x)
+    # eps > 0 moves the copies apart: the function changes, a little
+    moved = _busy_network(0)
+    apply_splits(moved, sites, chosen, eps=0.5)
+    moved.eval()
+    with torch.no_grad():
+        diff = (moved(x) - before_eval).abs().max().item()
+    assert 0 < diff < 0.5 * before_eval.abs().max().item()
+
+
+def test_refine_respects_the_budget_and_is_reproducible(digits):
+    start = count_params(narrow_network(ARCH, digits.macro(4, 1), 0.25))
+    budget = start + 1500
+    runs = {m: refine(ARCH, "digits", m, 2, budget, seed=5, device="cpu", protocol=TINY, data=digits,
+                      progress=False) for m in ("s3d", "random", "scratch")}
+    for method, res in runs.items():
+        params = [r.params for r in res.rounds]
+        assert params[0] == start and params[-1] <= budget, (method, params)
+        assert params[-1] > start + 1000, (method, params)  # the budget is mostly used (one channel costs < 500)
+        assert all(0.0 <= r.test_accuracy <= 100.0 for r in res.rounds)
+    grown = runs["s3d"]
+    assert len(grown.rounds) == 3 and grown.rounds[0].splits == {}
+    assert grown.widths[0] == grown.config["start_widths"]
+    for k in (1, 2):  # 2 copies per split: a round adds as many channels as it splits
+        added = {s: grown.widths[k][s] - grown.widths[k - 1][s] for s in grown.widths[k]}
+        assert added == grown.rounds[k].splits
+    assert len(runs["scratch"].rounds) == 2
+    assert runs["scratch"].widths[-1] == scratch_widths(Cell.parse(ARCH), digits.macro(4, 1),
+                                                        grown.config["start_widths"], budget)
+    again = refine(ARCH, "digits", "s3d", 2, budget, seed=5, device="cpu", protocol=TINY, data=digits,
+                   progress=False)
+    strip = lambda res: [{k: v for k, v in vars(r).items() if k != "seconds"} for r in res.rounds]  # noqa: E731
+    assert strip(again) == strip(grown)
+
+
+def test_bad_input_is_a_clear_error(digits):
+    kw = dict(device="cpu", protocol=TINY, data=digits, progress=False)
+    with pytest.raises(ArchStringError):
+        refine("|nor_conv_3x3~0|+|bogus~0|", "digits", "s3d", 1, 10**6, **kw)
+    with pytest.raises(RefineError, match="unknown refine method 'pruning'"):
+        refine(ARCH, "digits", "pruning", 1, 10**6, **kw)
+    with pytest.raises(RefineError, match="below the starting network"):
+        refine(ARCH, "digits", "s3d", 1, 1000, **kw)
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="CUDA is not available"):
+            refine(ARCH, "digits", "s3d", 1, 10**6, device="cuda", protocol=TINY, data=digits)
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("noop")(lambda: None)  # a second command keeps `refine` a named group
+    register(app)
+    return app
+
+
+def test_cli_writes_result_json(tmp_path):
+    out = tmp_path / "RESULT.json"
+    args = ["refine", "--arch", ARCH, "--dataset", "digits", "--method", "s2d", "--rounds", "2", "--budget-params",
+            "1000", "--seed", "1", "--out", str(out), "--device", "cpu", "--no-progress"]
+    runner = CliRunner()
+    bad = runner.invoke(_app(), args)
+    assert isinstance(bad.exception, RefineError) and "below the starting network" in str(bad.exception)
+    args[args.index("--budget-params") + 1] = "46000"
+    res = runner.invoke(_app(), args)
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert set(data) == {"rounds", "config"}
+    assert len(data["rounds"]) == 3
+    assert all(set(r) == set(ROUND_KEYS) for r in data["rounds"])
+    assert data["rounds"][0]["splits"] == {} and set(data["rounds"][1]["splits"]) == {"reduce1", "reduce2"}
+    assert data["rounds"][-1]["params"] <= 46000 < data["rounds"][-1]["params"] + 1000
+    cfg = data["config"]
+    assert (cfg["method"], cfg["rounds"], cfg["budget_params"], cfg["seed"], cfg["arch"]) == ("s2d", 2, 46000, 1, ARCH)
+    assert cfg["device"].startswith("cpu")
+    assert "s2d seed 1:" in res.output
+
+
+@pytest.mark.slow
+def test_cli_compare_writes_table_and_plot(tmp_path):
+    res = CliRunner().invoke(_app(), ["refine", "compare", "--arch", ARCH, "--dataset", "digits", "--seeds", "1",
+                                      "--rounds", "1", "--budget-params", "46000", "--device", "cpu",
+                                      "--out", str(tmp_path), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    final = (tmp_path / "final.csv").read_text().splitlines()
+    assert final[0].startswith("method,params,test_mean") and len(final) == 5
+    assert "plotly" in (tmp_path / "accuracy_vs_params.html").read_text()[:5000].lower()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results) == {"s3d/0", "s2d/0", "random/0", "scratch/0"}
