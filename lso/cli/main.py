@@ -12,7 +12,7 @@ from rich.console import Console
 from lso.errors import LsoError
 
 # Modules under lso.cli that each define ``register(app: typer.Typer) -> None``.
-_COMMAND_MODULES: tuple[str, ...] = ("bench", "train", "search", "query", "demo")
+_COMMAND_MODULES: tuple[str, ...] = ("bench", "train", "search", "query", "refine", "milenas", "demo")
 
 
 def build_app() -> typer.Typer:
