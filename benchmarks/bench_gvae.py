@@ -2,7 +2,7 @@
 2-core CPU is shared, so they are pessimistic; compare wall times only on an idle machine).
 
     .venv/bin/python benchmarks/bench_gvae.py [--table ../shared/benchmarks/nb201/nb201_cifar10.csv]
-        [--out benchmarks_data/gvae] [--epochs 30] [--seed 0] [--quick]
+        [--out out/gvae] [--epochs 30] [--seed 0] [--quick]
 
 Runs: labels 300 with / without pseudo-labels, labels 100 with / without (``--quick``: only 300 with). Targets:
 reconstruction_accuracy >= 0.999, validity = 1.0, uniqueness >= 0.6 (10,000 prior samples), spearman >= 0.85
@@ -24,7 +24,7 @@ TARGETS = "recon>=0.999 validity=1.0 uniqueness>=0.6 spearman>=0.85 (300 labels)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default=str(Path(__file__).resolve().parents[2] / "shared/benchmarks/nb201/nb201_cifar10.csv"))
-    parser.add_argument("--out", default="benchmarks_data/gvae")
+    parser.add_argument("--out", default="out/gvae")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true")

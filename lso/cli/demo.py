@@ -31,8 +31,9 @@ def demo(
                   f"reconstruction {m.reconstruction_accuracy:.4f}, validity {m.validity:.3f}, "
                   f"uniqueness {m.uniqueness:.3f}, trained in {m.train_seconds:.0f} s", highlight=False)
     view = Table(title=f"best cell found within {budget} queries")
-    for column in ("method", "queries", "signal", "report", "arch"):
+    for column in ("method", "queries", "signal", "report"):
         view.add_column(column)
+    view.add_column("arch", overflow="fold")
     for search in result.searches:
         best = search.best
         view.add_row(search.method, str(len(search.evaluations)), f"{best.signal:.2f}", f"{best.report:.2f}",
