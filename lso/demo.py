@@ -51,7 +51,7 @@ def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
     if (run_dir / "metrics.json").exists():
         metrics = RunMetrics.from_json(run_dir / "metrics.json")
     else:
-        train_config = TrainConfig(epochs=config.epochs, labels=config.labels, pseudo_labels=config.labels > 0,
+        train_config = TrainConfig(epochs=config.epochs, labels=config.labels,
                                    seed=config.seed)
         metrics = train_run(config.table, config.signal, train_config, run_dir, device=config.device,
                             resume=(run_dir / "checkpoint.pt").exists(), progress=progress).metrics

@@ -21,7 +21,8 @@ from lso.train.layout import RunLayout
 pytestmark = pytest.mark.realdata
 
 TINY = TrainConfig(epochs=2, batch_size=2048, hidden=16, icnn_hidden=(8, 8), labels=40, labelled_batch=16,
-                   predictor_hidden=8, predictor_steps=5, surrogate_every=1, surrogate_warmup=1, seed=3)
+                   predictor_hidden=8, predictor_steps=5, surrogate_every=1, surrogate_warmup=1, seed=3,
+                   pseudo_labels=True)
 METRIC_FIELDS = ("reconstruction_accuracy", "validity", "uniqueness", "spearman", "kendall", "train_seconds")
 
 

@@ -21,7 +21,7 @@ def train(
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     epochs: int = typer.Option(30, "--epochs"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
-    pseudo_labels: bool = typer.Option(True, "--pseudo-labels/--no-pseudo-labels", help="Semi-supervised labels."),
+    pseudo_labels: bool = typer.Option(False, "--pseudo-labels/--no-pseudo-labels", help="Semi-supervised pseudo-labels from a GNN predictor."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out (same settings)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
