@@ -49,6 +49,8 @@ class CRLSOConfig:
         noise: standard deviation of the Gaussian perturbation of the starts.
         finetune_steps / finetune_lr: ICNN fine-tuning per round (Adam, full batch, projection after each step).
         max_retries: doublings of ``eta`` and the trust region before the neighbour fallback.
+        neighbours: also rank the unqueried one-edge neighbours of the ``top_k`` cells with the decoded ones
+            (a surrogate-guided local move beside the latent one).
 
     Defaults were chosen on CIFAR-10 valid (20 seeds, ``benchmarks/bench_search.py``): a larger random initial set
     and few, best starts (``top_k`` 5) beat CR-LSO's 10 starts from 10 cells.
@@ -64,6 +66,7 @@ class CRLSOConfig:
     finetune_steps: int = 100
     finetune_lr: float = 3e-3
     max_retries: int = 3
+    neighbours: bool = True
 
     def __post_init__(self) -> None:
         for name in ("batch", "top_k", "steps", "finetune_steps"):
@@ -166,6 +169,8 @@ def propose(model, ledger, config: CRLSOConfig, generator: torch.Generator, asce
         noise = torch.randn(best_z.shape, generator=generator).to(best_z.device) * config.noise
         path = ascend(model, best_z + noise, eta, radius)
         decoded = model.decode(path.latents.reshape(-1, best_z.shape[1]))
+        if config.neighbours:
+            decoded = decoded + [n for ev in evaluations for n in ev.cell.neighbours()]
         fresh = list({cell.canonical(): cell for cell in decoded if not ledger.seen(cell)}.values())
         if fresh:
             return _rank(model, fresh)
