@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lso.cli.main import main
+from cli import run_cli
 from official_files import write_nats_tss, write_nb201_pth
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,11 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     """Call ``lso`` in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
+    code = run_cli(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err
 

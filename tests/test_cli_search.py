@@ -6,15 +6,7 @@ import json
 
 import pytest
 
-from lso.cli.main import main
-
-
-def run_cli(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+from cli import run_cli
 
 
 def test_search_writes_the_result_file(nb201_dir, tmp_path, capsys):

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lso.cli.main import main
-
-
-def run(argv: list[str]) -> int:
-    """Run the CLI in-process; return its exit status."""
-    try:
-        main(argv)
-    except SystemExit as exit_info:
-        return int(exit_info.code or 0)
-    return 0
+from cli import run_cli as run
 
 
 def test_demo_trains_then_searches_and_reuses_the_run(nb201_dir, tmp_path, capsys):

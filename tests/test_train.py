@@ -152,8 +152,6 @@ def test_unsupervised_run_with_zero_labels(table_path, tmp_path):
 
 
 def test_cli_errors_are_clear(table_path, tmp_path):
-    from lso.cli.main import main
-
     def run(args):
         proc = subprocess.run([sys.executable, "-m", "lso.cli.main", *args], capture_output=True, text=True)
         return proc.returncode, proc.stderr
@@ -163,4 +161,3 @@ def test_cli_errors_are_clear(table_path, tmp_path):
         assert code == 2 and "CUDA is not available" in err
     code, err = run(["train", "--bench", str(table_path), "--metric", "nope", "--out", str(tmp_path / "y")])
     assert code == 2 and "nope" in err
-    assert main is not None
