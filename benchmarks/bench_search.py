@@ -40,6 +40,7 @@ PROTOCOLS = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first..first+seeds-1 (held-out sets)")
     parser.add_argument("--methods", default="random,rea,ls")
     parser.add_argument("--budgets", default="50,100,150,300")
     parser.add_argument("--horizon", type=int, default=500, help="queries per run (for queries-to-optimum)")
@@ -51,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     methods = tuple(m for m in args.methods.split(",") if m)
     budgets = tuple(int(b) for b in args.budgets.split(","))
-    seeds = tuple(range(args.seeds))
+    seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
     run_dir = None
     if any(default_registry()[m].needs_run for m in methods):
         run_dir = args.run
