@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from lso.bench.official import OfficialRows, metrics_of
+from lso.bench.official import OfficialRows, metrics_from_state
 from lso.bench.pickles import load_bz2_pickle
 from lso.errors import BenchmarkFileError
 
@@ -73,13 +73,7 @@ def read_nats_tss(path: str | Path, *, epochs: int = 200, progress: bool = True,
         if not isinstance(data, dict) or hp not in data:
             keys = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
             raise BenchmarkFileError(f"{file} has no results for {epochs} epochs (it has: {keys})")
-        try:
-            results = ArchResults.create_from_state_dict(data[hp])
-        except (ValueError, TypeError, AttributeError, AssertionError) as err:
-            raise BenchmarkFileError(f"{file}: the '{hp}' entry is not an ArchResults state dict: {err}") from err
         arch = meta_archs[index]
-        if getattr(results, "arch_str", arch) != arch:
-            raise BenchmarkFileError(f"{file} is for {results.arch_str}, but meta_archs[{index}] is {arch}")
         archs[index] = arch
-        metrics[index] = metrics_of(results)
+        metrics[index] = metrics_from_state(ArchResults, data[hp], arch, str(file), index)
     return OfficialRows(source=f"nats-bench-tss:{folder.name}", fidelity=f"{epochs} epochs", archs=archs, metrics=metrics)

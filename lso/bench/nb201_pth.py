@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from lso.bench.official import OfficialRows, metrics_of
+from lso.bench.official import OfficialRows, metrics_from_state
 from lso.bench.pickles import load_torch_file
 from lso.errors import BenchmarkFileError
 
@@ -71,17 +71,9 @@ def read_nb201_pth(path: str | Path, *, epochs: int = 200, progress: bool = True
             raise BenchmarkFileError(f"{path}: arch2infos has index {index}, outside 'meta_archs' (0..{len(meta_archs) - 1})")
         if not isinstance(entry, dict) or hp not in entry:
             raise BenchmarkFileError(f"{path}: arch2infos[{index}] has no '{hp}' results ({epochs} epochs)")
-        try:
-            results = ArchResults.create_from_state_dict(entry[hp])
-        except (ValueError, TypeError, AttributeError, AssertionError) as err:
-            raise BenchmarkFileError(f"{path}: arch2infos[{index}]['{hp}'] is not an ArchResults state dict: {err}") from err
         arch = meta_archs[index]
-        if getattr(results, "arch_str", arch) != arch:
-            raise BenchmarkFileError(
-                f"{path}: arch2infos[{index}] is for {results.arch_str}, but meta_archs[{index}] is {arch}"
-            )
         archs[index] = arch
-        metrics[index] = metrics_of(results)
+        metrics[index] = metrics_from_state(ArchResults, entry[hp], arch, f"{path}: arch2infos[{index}]", index)
     if not archs:
         raise BenchmarkFileError(f"{path} holds no architecture results ('arch2infos' is empty)")
     return OfficialRows(source=f"nas-bench-201:{path.name}", fidelity=f"{epochs} epochs", archs=archs, metrics=metrics)

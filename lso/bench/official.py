@@ -112,6 +112,22 @@ def metrics_of(results: Any) -> dict[str, float]:
     return row
 
 
+
+def metrics_from_state(results_type: type, state: Any, arch: str, where: str, index: int) -> dict[str, float]:
+    """Our metric columns from one official per-architecture state dict.
+
+    ``results_type`` is the package's own ``ArchResults`` (``nas_201_api`` or ``nats_bench.api_utils``); ``where``
+    names the entry in errors (e.g. ``FILE: arch2infos[3]``); ``arch`` is ``meta_archs[index]``, which the results
+    must agree with.
+    """
+    try:
+        results = results_type.create_from_state_dict(state)
+    except (ValueError, TypeError, AttributeError, AssertionError) as err:
+        raise BenchmarkFileError(f"{where} is not an ArchResults state dict: {err}") from err
+    if getattr(results, "arch_str", arch) != arch:
+        raise BenchmarkFileError(f"{where} is for {results.arch_str}, but meta_archs[{index}] is {arch}")
+    return metrics_of(results)
+
 @dataclass(frozen=True)
 class OfficialRows:
     """What a reader of an official file hands to the importer: per official index, its arch string and metrics."""
