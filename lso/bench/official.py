@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lso.errors import BenchmarkFileError
+
 
 @dataclass(frozen=True)
 class AccuracyColumn:
