@@ -7,7 +7,7 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 from rich.table import Table
 
 from lso.bench import BenchmarkTable, ImportOptions, import_to_file
@@ -37,7 +37,7 @@ def info(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    console = Console()
+    console = make_console()
     meta = summary["meta"]
     console.print(
         f"[bold]{table}[/]: {summary['cells']:,} cells ({summary['unique']:,} unique)"
@@ -76,7 +76,7 @@ def top(
             str(rank), str(values["index"]), str(values["unique_id"]), _fmt(values[metric]),
             *(_fmt(values[m]) for m in others), values["arch"],
         )
-    Console().print(grid)
+    make_console().print(grid)
 
 
 @bench_app.command("import")
@@ -94,7 +94,7 @@ def import_(
     """Convert a benchmark file into an lso Parquet table, once; later work reads only the table."""
     options = ImportOptions(epochs=epochs, progress=progress, trust_pickle=trust_pickle, fidelity=fidelity)
     table = import_to_file(kind.value, path, out, options)
-    console = Console()
+    console = make_console()
     console.print(
         f"wrote [bold]{out}[/]: {len(table):,} cells ({table.num_unique:,} unique) from {table.meta.source}, "
         f"{table.meta.fidelity or 'fidelity not stated'}; metrics: {', '.join(table.metrics)}",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 
 from lso.errors import LsoError
 from lso.nets.protocol import default_protocol, get_protocol
@@ -39,7 +39,7 @@ def build(
         BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device, data_root=data_root, progress=progress)
     )
     median = "-" if report.median_run_s is None else f"{report.median_run_s:.2f}s"
-    Console().print(
+    make_console().print(
         f"wrote [bold]{report.table}[/]: {report.rows:,} rows ({'complete' if report.complete else 'partial'}); "
         f"{report.runs_trained} runs trained now, {report.runs_cached} from the cache {report.cache}; "
         f"{report.wall_time_s:.1f}s with {report.workers} worker(s), median run {median}",

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 from rich.table import Table
 
 
@@ -22,7 +22,7 @@ def demo(
     from lso.bench.default import default_table_path
     from lso.demo import DemoConfig, run_demo
 
-    console = Console()
+    console = make_console()
     table = bench or default_table_path()
     console.print(f"[bold]lso demo[/] on {table} (seed {seed}, device {device}); outputs in {out}", highlight=False)
     result = run_demo(DemoConfig(table=table, out=out, budget=budget, epochs=epochs, seed=seed, device=device))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 
 
 def milenas(
@@ -39,7 +39,7 @@ def milenas(
     ev = result.evaluation
     assert ev is not None
     collapse = " (COLLAPSED: parameter-free ops only)" if result.collapsed else ""
-    Console().print(
+    make_console().print(
         f"{method} seed {seed}: {result.cell}{collapse}; {result.signal_name} {ev.signal:.2f}, "
         f"{result.report_name} {ev.report:.2f}; search {result.search_seconds:.1f}s on {result.device}; wrote {out}",
         highlight=False,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 
 from lso.nets.protocol import ProtocolError, default_protocol, get_protocol
 
@@ -35,7 +35,7 @@ def query(
     if as_json:
         typer.echo(json.dumps({"protocol": chosen.to_dict(), "runs": [asdict(r) for r in record.runs]}, indent=2))
         return
-    console = Console()
+    console = make_console()
     console.print(f"[bold]{record.cell}[/] on {dataset}, protocol {chosen.name}: {chosen.describe()}", highlight=False)
     for r in record.runs:
         console.print(

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 
 from lso.errors import LsoError
 
@@ -52,7 +52,7 @@ def refine(
                         finetune_epochs=finetune_epochs, inner_mult=inner_mult, progress=progress)
     result.save(out)
     first, last = result.rounds[0], result.final
-    Console().print(f"{method} seed {seed}: {first.params} -> {last.params} params, test accuracy "
+    make_console().print(f"{method} seed {seed}: {first.params} -> {last.params} params, test accuracy "
                     f"{first.test_accuracy:.2f} -> {last.test_accuracy:.2f} % on {last.device}; wrote {out}",
                     highlight=False, soft_wrap=True)
 
@@ -79,7 +79,7 @@ def compare(
                                 progress=progress, protocol=protocol, finetune_epochs=finetune_epochs,
                                 inner_mult=inner_mult)
     files = write_refine_comparison(comparison, out)
-    Console().print(comparison.final_frame().to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+    make_console().print(comparison.final_frame().to_string(index=False, float_format=lambda v: f"{v:.2f}"),
                     highlight=False, soft_wrap=True)
-    Console().print(f"wrote {files.rounds_csv}, {files.final_csv}, {files.plot}, {files.results_json}",
+    make_console().print(f"wrote {files.rounds_csv}, {files.final_csv}, {files.plot}, {files.results_json}",
                     highlight=False)

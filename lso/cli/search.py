@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 
 from lso.errors import LsoError
 
@@ -55,7 +55,7 @@ def search(
     result.save(out)
     best = result.best
     label = " (ORACLE PROTOCOL: searched on the reported metric)" if result.oracle_protocol else ""
-    Console().print(
+    make_console().print(
         f"{result.method} seed {seed}: {result.num_queries} queries; best {signal} {best.signal:.2f} -> "
         f"{report} {best.report:.2f}{label}; {best.cell}; wrote {out}",
         highlight=False,
@@ -88,5 +88,5 @@ def compare(
                            signal=signal, report=report, target=target, horizon=horizon)
     comparison = compare_methods(BenchmarkTable.load(bench), config, run_dir=run, progress=progress)
     files = write_comparison(comparison, out)
-    Console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
-    Console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)
+    make_console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
+    make_console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)

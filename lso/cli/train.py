@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from lso.cli.console import make_console
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,7 @@ def train(
     config = TrainConfig(epochs=epochs, labels=labels, seed=seed, pseudo_labels=pseudo_labels)
     result = train_run(bench, metric, config, out, device=device, resume=resume, progress=progress)
     m = result.metrics
-    Console().print(
+    make_console().print(
         f"trained {result.config.epochs} epochs in {m.train_seconds:.1f} s: reconstruction {m.reconstruction_accuracy:.4f}, "
         f"validity {m.validity:.3f}, uniqueness {m.uniqueness:.3f}, surrogate spearman {m.spearman:.3f} / "
         f"kendall {m.kendall:.3f} on {m.correlation_cells} unlabelled cells; wrote {result.run_dir}",
