@@ -1,0 +1,1 @@
+"""Widgets and cached loaders shared by the workbench pages (no computation: that is ``lso``'s)."""

@@ -1,0 +1,64 @@
+"""Where the app finds tables and runs, and the cached loaders every page uses.
+
+The workspace (user runs, searches, refinements) is ``runs/`` in the checkout unless ``LSO_WORKSPACE`` names
+another folder (the tests point it at a temporary one). Loaded tables and models are cached per path with
+``st.cache_resource``: they are read-only, so sessions may share them; anything a user changes lives in
+``st.session_state`` and stays private to that browser session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from lso.bench.default import EMBEDDED, REPO_ROOT, SHARED_NB201
+from lso.bench.table import BenchmarkTable
+from lso.models.workbench import LatentModel
+
+DEFAULT_RUN = REPO_ROOT / "benchmarks_data" / "default_run"
+
+
+def workspace() -> Path:
+    """The folder holding this user's runs (created on first use)."""
+    root = Path(os.environ.get("LSO_WORKSPACE", REPO_ROOT / "runs"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def table_choices() -> dict[str, Path]:
+    """Label -> path of every table the app can offer: the embedded default, the shared NB201 tables beside the
+    checkout, and Parquet tables the user imported into ``benchmarks_data/`` or the workspace."""
+    choices: dict[str, Path] = {}
+    if EMBEDDED.exists():
+        choices["embedded default"] = EMBEDDED
+    for path in sorted(SHARED_NB201.parent.glob("nb201_*.csv")) if SHARED_NB201.parent.exists() else []:
+        choices[f"NAS-Bench-201 {path.stem.removeprefix('nb201_')}"] = path
+    for folder in (EMBEDDED.parent, workspace()):
+        for path in sorted(folder.glob("*.parquet")):
+            if path != EMBEDDED:
+                choices.setdefault(f"imported {path.stem}", path)
+    return choices
+
+
+def pick_table(key: str = "table") -> tuple[str, BenchmarkTable]:
+    """A sidebar select box of tables (shared across pages through ``st.session_state[key]``)."""
+    choices = table_choices()
+    if not choices:
+        st.error("No benchmark table found. Import one with `lso bench import` (see the README).")
+        st.stop()
+    label = st.sidebar.selectbox("Benchmark table", list(choices), key=key)
+    return label, load_table(str(choices[label]))
+
+
+@st.cache_resource(show_spinner="Loading the table...")
+def load_table(path: str) -> BenchmarkTable:
+    return BenchmarkTable.load(path)
+
+
+@st.cache_resource(show_spinner="Loading the trained run...")
+def load_model(run_dir: str, mtime: float) -> LatentModel:
+    """The run's G-VAE and surrogate on CPU; ``mtime`` (of its metrics file) keys the cache, so a retrained or
+    deleted-and-recreated run is reloaded."""
+    return LatentModel.load(run_dir, device="cpu")

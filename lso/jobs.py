@@ -1,0 +1,139 @@
+"""Long work off the caller's thread: progress reports, cooperative cancel, and the result or the error.
+
+A UI (the Streamlit app) starts a :class:`Job` and polls it; the library function it runs receives a
+:class:`Reporter` and calls it at natural points (an epoch, a query, a splitting round). Calling the reporter
+raises :class:`Cancelled` once the user has asked to stop, so the work ends at the next report and whatever it has
+already written (a run directory, a checkpoint) stays valid. The CLI passes no reporter: ``Reporter.silent()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Mapping, TypeVar
+
+from lso.errors import LsoError
+
+T = TypeVar("T")
+
+
+class Cancelled(LsoError):
+    """The user asked the work to stop; raised by a :class:`Reporter` at the next report."""
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One report: ``done`` of ``total`` units (epochs, queries, rounds), a short message, and figures to plot
+    (e.g. ``{"loss": 0.31}``)."""
+
+    done: int
+    total: int
+    message: str = ""
+    figures: Mapping[str, float] = field(default_factory=dict)
+    time_s: float = 0.0
+
+    @property
+    def fraction(self) -> float:
+        """``done / total`` clipped to [0, 1] (0 when the total is unknown)."""
+        return 0.0 if self.total <= 0 else min(max(self.done / self.total, 0.0), 1.0)
+
+
+class Reporter:
+    """Collects progress events and carries the cancel request.
+
+    Thread-safe: the worker thread calls it, the UI thread reads ``events`` / ``latest``.
+    """
+
+    def __init__(self, on_event: Callable[[ProgressEvent], None] | None = None) -> None:
+        self._events: list[ProgressEvent] = []
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._on_event = on_event
+        self._start = time.perf_counter()
+
+    @classmethod
+    def silent(cls) -> "Reporter":
+        """A reporter nobody reads and nobody cancels (the CLI and notebooks' default)."""
+        return cls()
+
+    def __call__(self, done: int, total: int, message: str = "", **figures: float) -> None:
+        """Record progress; raise :class:`Cancelled` if a stop was requested."""
+        event = ProgressEvent(int(done), int(total), message, dict(figures), time.perf_counter() - self._start)
+        with self._lock:
+            self._events.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` if a stop was requested (call it inside loops that report rarely)."""
+        if self._cancel.is_set():
+            raise Cancelled("stopped at the user's request")
+
+    def cancel(self) -> None:
+        """Ask the work to stop at its next report."""
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def events(self) -> list[ProgressEvent]:
+        """A copy of every event so far, oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    @property
+    def latest(self) -> ProgressEvent | None:
+        with self._lock:
+            return self._events[-1] if self._events else None
+
+
+class Job(Generic[T]):
+    """Run ``work(reporter)`` in a daemon thread.
+
+    ``state`` is ``"running"``, then ``"done"`` (``result`` set), ``"cancelled"`` or ``"failed"`` (``error`` holds
+    the message; ``LsoError`` messages as they are, anything else with its traceback for a bug report).
+    """
+
+    def __init__(self, name: str, work: Callable[[Reporter], T]) -> None:
+        self.name = name
+        self.reporter = Reporter()
+        self.result: T | None = None
+        self.error: str | None = None
+        self.state = "running"
+        self._thread = threading.Thread(target=self._run, args=(work,), name=f"lso-job-{name}", daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[Reporter], T]) -> None:
+        try:
+            self.result = work(self.reporter)
+            self.state = "done"
+        except Cancelled:
+            self.state = "cancelled"
+        except LsoError as err:
+            self.error, self.state = str(err), "failed"
+        except Exception as err:  # noqa: BLE001 - a UI must show the failure, not lose it in a thread
+            self.error, self.state = f"{type(err).__name__}: {err}\n{traceback.format_exc()}", "failed"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def cancel(self) -> None:
+        """Ask the work to stop at its next report (returns at once)."""
+        self.reporter.cancel()
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the job ends (or ``timeout`` seconds pass); return its state."""
+        self._thread.join(timeout)
+        return self.state
+
+    def describe(self) -> dict[str, Any]:
+        """State, progress fraction and the latest message, for display."""
+        last = self.reporter.latest
+        return {"name": self.name, "state": self.state, "fraction": last.fraction if last else 0.0,
+                "message": last.message if last else "", "error": self.error}
