@@ -35,3 +35,28 @@ def cifar10_table(nb201_dir: Path):
     from lso.bench import BenchmarkTable
 
     return BenchmarkTable.load(nb201_dir / "nb201_cifar10.csv")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(nb201_dir: Path, tmp_path_factory) -> Path:
+    """A small trained G-VAE/ICNN run on the NB201 CIFAR-10 table (metric cifar10_valid), trained once per session.
+
+    For tests that need *a* run (app pages, notebooks' helpers), not good figures."""
+    from lso.train import TrainConfig, train_run
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    config = TrainConfig(epochs=2, batch_size=1024, hidden=32, icnn_hidden=(16, 16), labels=60, labelled_batch=32,
+                         seed=0)
+    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out, progress=False)
+    return out
+
+
+@pytest.fixture()
+def app_workspace(tiny_run: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A fresh app workspace (``LSO_WORKSPACE``) holding a copy of ``tiny_run`` as ``runs/tiny``."""
+    import shutil
+
+    root = tmp_path / "workspace"
+    shutil.copytree(tiny_run, root / "tiny")
+    monkeypatch.setenv("LSO_WORKSPACE", str(root))
+    return root
