@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test test-fast install clean-venv
 
@@ -17,9 +18,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lso demo
+	$(BIN)/lso app $(APP_ARGS)
 
-test: $(STAMP)
+# Debian's chromium for the one real-browser test (tests/test_browser.py); installed only where we are root.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null); \
+	else echo "note: $(CHROMIUM) missing and not root: the browser test is skipped (it fails in CI)"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q tests
 
 test-fast: $(STAMP)

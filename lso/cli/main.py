@@ -12,7 +12,7 @@ from rich.console import Console
 from lso.errors import LsoError
 
 # Modules under lso.cli that each define ``register(app: typer.Typer) -> None``.
-_COMMAND_MODULES: tuple[str, ...] = ("bench", "train", "search", "query", "refine", "milenas", "demo")
+_COMMAND_MODULES: tuple[str, ...] = ("bench", "train", "search", "query", "refine", "milenas", "demo", "app")
 
 
 def build_app() -> typer.Typer:

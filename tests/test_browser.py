@@ -1,0 +1,119 @@
+"""One real-browser test: `make run`'s server driven in Debian's chromium through Playwright.
+
+It starts the server exactly as a user does (``make run``, with a free port and a temporary workspace), measures
+how long until the first page is interactive, clicks through every page, checks that none shows an exception,
+and saves a screenshot of each to ``out/screenshots/`` (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "out" / "screenshots"
+PAGES = ("Benchmark", "Train", "Latent space", "Search", "Refine")
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def _need_browser() -> None:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (Debian package chromium; `make test` installs it when run as root)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright Python package (a dev dependency)")
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must run the browser test, missing: " + "; ".join(missing))
+        pytest.skip("browser test needs " + "; ".join(missing))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"`make run` exited with {proc.returncode} before serving")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"the app did not answer at {url} within {timeout:.0f} s")
+
+
+@pytest.fixture()
+def server(tmp_path: Path, tiny_run: Path):
+    """`make run` on a free port with a temporary workspace holding a small trained run; yields (url, start)."""
+    _need_browser()
+    workspace = tmp_path / "workspace"
+    shutil.copytree(tiny_run, workspace / "tiny")
+    port = _free_port()
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"APP_ARGS=--port {port} --workspace {workspace}"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, timeout=120)
+        yield url, start
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_click_through_every_page(server) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, start = server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                  "--no-first-run", "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            nav = page.get_by_test_id("stSidebarNav")
+            expect(nav).to_be_visible(timeout=60_000)
+            expect(page.get_by_test_id("stMainBlockContainer")).to_contain_text("Benchmark", timeout=60_000)
+            interactive_s = time.monotonic() - start
+            print(f"first page interactive {interactive_s:.1f} s after `make run` started")
+            for title in PAGES:
+                page.get_by_test_id("stSidebarNavLink").filter(has_text=title).first.click()
+                main = page.get_by_test_id("stMainBlockContainer")
+                expect(main).to_contain_text(title.split()[0], timeout=60_000)
+                # Let the page's script finish (Streamlit's status widget shows while it runs).
+                page.wait_for_timeout(500)
+                expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+                assert page.get_by_test_id("stException").count() == 0, f"{title} page shows an exception"
+                name = title.lower().replace(" ", "_")
+                page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        finally:
+            browser.close()
+    for title in PAGES:
+        assert (SHOTS / f"{title.lower().replace(' ', '_')}.png").stat().st_size > 10_000
