@@ -1,5 +1,94 @@
-import streamlit as st
-from common.data import hello
+"""Refine page: grow one cell's network by neuron splitting (S3D, S2D, random) against training it wide from scratch,
+in the background, with live accuracy-vs-parameters curves."""
 
-st.title("refine")
-st.write(hello())
+import json
+
+import streamlit as st
+from common.data import load_table, pick_table
+from common.jobs_view import is_running, job_panel, start_job
+
+from lso.bench.default import EMBEDDED
+from lso.data.datasets import DATASETS
+from lso.device import describe_device, resolve_device
+from lso.errors import LsoError
+from lso.growth.refine import METHODS, accuracy_vs_params_figure, compare_refine
+from lso.space import Cell
+from lso.viz.refine_figures import refine_points, refine_progress_figure
+
+JOB = "refine_job"
+ARCH_KEY = "refine_arch"
+# Mostly 3x3 convolutions with a skip: the cell lso's refine benchmark uses (bench_refine.py); a strong digits cell.
+FALLBACK_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+def default_cell() -> str:
+    """The best cell of the embedded digits benchmark by its validation metric, else the fallback cell."""
+    if EMBEDDED.exists():
+        try:
+            table = load_table(str(EMBEDDED))
+            metric = next((m for m in table.metrics if m.startswith("digits") and m.endswith("_valid")), None)
+            if metric:
+                return table.best(metric)[0].to_string()
+        except LsoError:
+            pass
+    return FALLBACK_CELL
+
+
+st.title("Refine a cell by splitting neurons")
+st.caption("Start from a narrow network of the cell, train it, then split the neurons whose splitting lowers the "
+           "loss most, up to the parameter budget (NB201's size of the cell); compare with random splits and with "
+           "the final width trained from scratch.")
+label, table = pick_table()
+device = resolve_device("auto")
+st.session_state.setdefault(ARCH_KEY, default_cell())
+
+c1, c2 = st.columns(2)
+metrics = list(table.metrics)
+valid = [i for i, m in enumerate(metrics) if m.endswith("_valid")]
+rank_by = c1.selectbox("Rank the table's cells by", metrics, index=valid[0] if valid else 0)
+top = table.top(rank_by, k=20)
+
+
+def use_top_cell() -> None:
+    picked = st.session_state.get("refine_top")
+    if picked:
+        st.session_state[ARCH_KEY] = picked
+
+
+c2.selectbox(f"...and start from one of the best cells of {label}", list(top["arch"]), index=None,
+             key="refine_top", on_change=use_top_cell, placeholder="choose a top cell",
+             format_func=lambda a: f"{float(top.loc[top['arch'] == a, rank_by].iloc[0]):.2f}  {a}")
+arch = st.text_input("Cell to refine (NAS-Bench-201 string)", key=ARCH_KEY)
+d1, d2, d3, d4 = st.columns([2, 1, 1, 1])
+methods = d1.multiselect("Methods", METHODS, default=list(METHODS))
+dataset = d2.selectbox("Dataset", list(DATASETS), help="digits ships with scikit-learn; CIFAR needs local files.")
+rounds = d3.number_input("Splitting rounds", 1, 10, 3)
+seed = d4.number_input("Seed", 0, 2**31 - 1, 0)
+st.caption(f"Runs on {describe_device(device)}. On the digits dataset each method takes a few seconds on a CPU.")
+
+if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not methods):
+    try:
+        cell = Cell.parse(arch.strip()).to_string()
+        picked, n_rounds, s = tuple(methods), int(rounds), int(seed)
+        st.session_state[f"{JOB}:runs"] = [f"{m} (seed {s})" for m in picked]
+        start_job(JOB, f"refining on {dataset}",
+                  lambda reporter: compare_refine(cell, dataset, methods=picked, seeds=(s,), rounds=n_rounds,
+                                                  device=device, progress=False, reporter=reporter))
+    except LsoError as err:
+        st.error(str(err))
+
+
+def live(job) -> None:
+    if job.state == "done":
+        comparison = job.result
+        st.plotly_chart(accuracy_vs_params_figure(comparison), key=f"{JOB}:result")
+        st.dataframe(comparison.final_frame(), hide_index=True)
+        results = {f"{m}/{s}": r.to_dict() for (m, s), r in sorted(comparison.results.items())}
+        st.download_button("Download results (JSON)", json.dumps(results, indent=2), file_name="refine.json",
+                           mime="application/json")
+    elif refine_points(job.reporter.events):
+        st.plotly_chart(refine_progress_figure(job.reporter.events, st.session_state.get(f"{JOB}:runs", [])),
+                        key=f"{JOB}:live")
+
+
+job_panel(JOB, live=live)

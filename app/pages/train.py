@@ -1,5 +1,119 @@
-import streamlit as st
-from common.data import hello
+"""Train page: train a G-VAE + ICNN run in the background (live curves, Stop), then browse, resume or delete runs."""
 
-st.title("train")
-st.write(hello())
+import time
+
+import streamlit as st
+from common.data import pick_table, table_choices, workspace
+from common.jobs_view import is_running, job_panel, start_job
+
+from lso.device import describe_device, resolve_device
+from lso.errors import LsoError
+from lso.train import TrainConfig, train_run
+from lso.train.layout import RunLayout
+from lso.train.run import read_history
+from lso.train.runs import KEY_METRICS, delete_run, list_runs, new_run_dir, resume_run
+from lso.viz.train_figures import event_rows, history_rows, training_curves
+
+JOB = "train_job"
+DEFAULTS = TrainConfig(epochs=20)
+
+st.title("Train the latent model")
+st.caption("A graph VAE whose latent space is shaped by a convex (ICNN) surrogate of the chosen metric, trained on "
+           "all 15,625 NAS-Bench-201 cells; the labelled cells are a seeded sample of the table.")
+label, table = pick_table()
+table_path = table_choices()[label]
+device = resolve_device("auto")
+root = workspace()
+
+
+def training_target() -> str | None:
+    """The run folder this session's running job writes to (it must not be deleted or resumed meanwhile)."""
+    return st.session_state.get(f"{JOB}:dir") if is_running(JOB) else None
+
+
+with st.form("train_form"):
+    metrics = list(table.metrics)
+    valid = [i for i, m in enumerate(metrics) if m.endswith("_valid")]
+    metric = st.selectbox("Metric to learn", metrics, index=valid[0] if valid else 0)
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.number_input("Epochs", 1, 500, DEFAULTS.epochs)
+    labels = c2.number_input("Labelled cells", 0, len(table), min(DEFAULTS.labels, len(table)),
+                             help="0 trains an unsupervised G-VAE (the search then fits the surrogate itself).")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, DEFAULTS.seed)
+    latent = c4.number_input("Latent dimension", 2, 128, DEFAULTS.latent_dim)
+    with st.expander("More settings"):
+        a1, a2 = st.columns(2)
+        hidden = a1.number_input("Hidden width (encoder, decoder)", 8, 512, DEFAULTS.hidden)
+        batch = a2.number_input("Batch size", 16, 4096, DEFAULTS.batch_size)
+    name = st.text_input("Run name", placeholder="automatic: METRIC_lLABELS_sSEED_TIME",
+                         help="A new folder of that name in the workspace.")
+    st.caption(f"Runs are saved in `{root}`; training runs on {describe_device(device)}.")
+    submitted = st.form_submit_button("Start training", type="primary", disabled=is_running(JOB))
+
+if submitted:
+    try:
+        config = TrainConfig(epochs=int(epochs), labels=int(labels), seed=int(seed), latent_dim=int(latent),
+                             hidden=int(hidden), batch_size=int(batch))
+        out = new_run_dir(root, name.strip() or f"{metric}_l{labels}_s{seed}_{time.strftime('%Y%m%d_%H%M%S')}")
+        st.session_state[f"{JOB}:dir"] = str(out)
+        start_job(JOB, f"training {out.name}",
+                  lambda reporter: train_run(table_path, metric, config, out, device=device, progress=False,
+                                             reporter=reporter))
+    except LsoError as err:
+        st.error(str(err))
+
+
+def live_curves(job) -> None:
+    rows = event_rows(job.reporter.events)
+    if rows:
+        st.plotly_chart(training_curves(rows, title="this training"), key=f"{JOB}:curves")
+
+
+job_panel(JOB, live=live_curves)
+
+st.header("Runs")
+runs = list_runs(root)
+if not runs:
+    st.info("No runs in the workspace yet: start one above.")
+    st.stop()
+st.dataframe([r.row() for r in runs], hide_index=True,
+             column_config={k: st.column_config.NumberColumn(format="%.3f") for k in KEY_METRICS})
+chosen = st.selectbox("Open a run", [r.name for r in runs], key="train_open_run")
+info = next(r for r in runs if r.name == chosen)
+layout = RunLayout.at(info.path)
+busy = training_target() == str(info.path)
+
+left, right = st.columns([1, 2])
+with left:
+    st.subheader(info.name)
+    st.write(f"**{'complete' if info.complete else 'unfinished'}**, {info.epochs_done}/{info.epochs} epochs, "
+             f"metric `{info.metric}`, {info.labels} labels, seed {info.seed}, created {info.created}")
+    if info.metrics:
+        st.dataframe({"metric": list(info.metrics), "value": [f"{v:.4g}" for v in info.metrics.values()]},
+                     hide_index=True)
+    with st.expander("config.json"):
+        st.code(layout.config.read_text(), language="json")
+with right:
+    if layout.history.exists() and not busy:
+        st.plotly_chart(training_curves(history_rows(read_history(layout.history)), title=f"history of {info.name}"),
+                        key="train_history_curves")
+
+if not info.complete and not busy:
+    if st.button("Resume training", disabled=is_running(JOB), help="Continue from the last finished epoch."):
+        try:
+            st.session_state[f"{JOB}:dir"] = str(info.path)
+            start_job(JOB, f"resuming {info.name}", lambda reporter: resume_run(info.path, device=device,
+                                                                               reporter=reporter))
+            st.rerun()
+        except LsoError as err:
+            st.error(str(err))
+
+with st.popover("Delete this run", icon=":material/delete:", disabled=busy):
+    st.write(f"This removes the folder `{info.path}` and everything in it.")
+    if st.button(f"Yes, delete {info.name}", type="primary", key="train_confirm_delete"):
+        try:
+            delete_run(info.path, root)
+            st.session_state.pop("train_open_run", None)
+            st.rerun()
+        except LsoError as err:
+            st.error(str(err))

@@ -34,6 +34,7 @@ from lso.atomic import write_json, write_text
 from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
+from lso.jobs import ProgressEvent, Reporter
 from lso.growth.cost import count_macs, count_params, cost_model
 from lso.growth.nb201 import (example_input, inner_widths, narrow_widths, network_with_inner_widths,
                               reduction_sites)
@@ -112,10 +113,11 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.
 
 
 def train_epochs(model: nn.Module, train: Split, protocol: TrainProtocol, epochs: int,
-                 generator: torch.Generator) -> None:
+                 generator: torch.Generator, reporter: Reporter | None = None) -> None:
     """Train ``model`` for ``epochs`` epochs on ``train`` (on the model's device): the protocol's optimizer, a fresh
     cosine schedule ``lr (1 + cos(pi t / T)) / 2`` over these epochs, cross-entropy, batch order from ``generator``.
-    The optimizer is built here, from the current parameters (splitting replaces them)."""
+    The optimizer is built here, from the current parameters (splitting replaces them). ``reporter.check()`` (stop
+    requests) runs before every epoch."""
     if epochs <= 0:
         return
     if protocol.optimizer == "adam":
@@ -130,6 +132,8 @@ def train_epochs(model: nn.Module, train: Split, protocol: TrainProtocol, epochs
     device = train.x.device
     model.train()
     for _ in range(epochs):
+        if reporter is not None:
+            reporter.check()
         for idx in _batches(len(train), protocol.batch_size, generator):
             idx = idx.to(device)
             loss = F.cross_entropy(model(train.x[idx]), train.y[idx])
@@ -174,7 +178,7 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
            device: str | torch.device = "auto", *, protocol: str | TrainProtocol | None = None,
            finetune_epochs: int = 1, inner_mult: float = 0.25, copies: int = 2, c: float = 2.0, eps: float = 1e-2,
            route: str = "fast", steps: int = 16, value_samples: int = 256, data: ImageDataset | None = None,
-           progress: bool = True) -> RefineResult:
+           progress: bool = True, reporter: Reporter | None = None) -> RefineResult:
     """Grow the narrow network of ``arch`` to ``budget_params`` parameters by ``method`` (module docstring).
 
     Splitting (S3D, Wu et al. 2020; S2D, Liu et al. 2019; DESIGN.md section 4): neuron ``i`` with splitting matrix
@@ -199,6 +203,9 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
         value_samples: first training images used for the splitting statistics.
         data: an already loaded dataset (must be ``dataset``), to skip loading.
         progress: show a progress bar.
+        reporter: ``lso.jobs`` progress: ``(0, rounds, message)`` before training, then after each round
+            ``(round, rounds, message, params=, test_accuracy=, valid_accuracy=)`` ("scratch": round 0 and
+            ``rounds`` for its final network); a stop request raises ``Cancelled`` at the next report or epoch.
 
     Raises:
         RefineError: unknown method, budget below the starting size, bad settings.
@@ -241,21 +248,32 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
     }
     generator = torch.Generator().manual_seed(seed)
     record: list[tuple[RefineRound, float, float, dict[str, int]]] = []
+    if reporter is not None:
+        reporter(0, rounds, f"{method}: training the starting network ({start_params} parameters)")
+
+    def report(r: int, model_: nn.Module, acc: Mapping[str, float]) -> None:
+        if reporter is not None:
+            params = count_params(model_)
+            reporter(r, rounds, f"{method}: round {r}/{rounds}, {params} parameters, test accuracy "
+                     f"{acc['test_accuracy']:.1f} %", params=float(params), test_accuracy=acc["test_accuracy"],
+                     valid_accuracy=acc["valid_accuracy"])
 
     def finish(model_: nn.Module, seconds_values: float, seconds_train: float, splits: dict[str, int]) -> None:
         acc = _accuracies(model_, train, data, dev)
+        report(rounds if record else 0, model_, acc)
         rnd = RefineRound(params=count_params(model_), flops=count_macs(model_, example),
                           seconds=seconds_values + seconds_train, device=describe_device(dev), splits=splits, **acc)
         record.append((rnd, seconds_values, seconds_train, inner_widths(model_)))
 
     if method == "scratch":
         t0 = time.perf_counter()
-        train_epochs(model, train, proto, proto.epochs, generator)
+        train_epochs(model, train, proto, proto.epochs, generator, reporter)
         finish(model, 0.0, time.perf_counter() - t0, {})
         final_widths = scratch_widths(cell, macro, start_widths, budget_params)
         t0 = time.perf_counter()
         wide = _build(cell, macro, final_widths, seed, dev)
-        train_epochs(wide, train, proto, proto.epochs + rounds * finetune_epochs, torch.Generator().manual_seed(seed))
+        train_epochs(wide, train, proto, proto.epochs + rounds * finetune_epochs, torch.Generator().manual_seed(seed),
+                     reporter)
         finish(wide, 0.0, time.perf_counter() - t0, {})
     else:
         grow_config = GrowthConfig(method=method, rounds=rounds, budget=int(budget_params), metric="params",
@@ -266,9 +284,11 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
 
         def train_fn(model_: nn.Module, r: int) -> Mapping[str, float]:
             t0 = time.perf_counter()
-            train_epochs(model_, train, proto, proto.epochs if r == 0 else finetune_epochs, generator)
+            train_epochs(model_, train, proto, proto.epochs if r == 0 else finetune_epochs, generator, reporter)
             seconds = time.perf_counter() - t0
-            return {"seconds_train": seconds, **_accuracies(model_, train, data, dev)}
+            acc = _accuracies(model_, train, data, dev)
+            report(r, model_, acc)
+            return {"seconds_train": seconds, **acc}
 
         growth = grow_network(model, sites, train_fn, lambda: value_set, F.cross_entropy, example, grow_config,
                               progress=progress)
@@ -325,9 +345,14 @@ class RefineComparison:
 
 def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = METHODS, seeds: Sequence[int] = (0, 1, 2),
                    rounds: int = 3, budget_params: int | None = None, device: str | torch.device = "auto",
-                   progress: bool = True, **refine_kwargs: Any) -> RefineComparison:
+                   progress: bool = True, reporter: Reporter | None = None,
+                   **refine_kwargs: Any) -> RefineComparison:
     """Run ``refine`` for every method and seed (same budget; None: NB201's size of the cell), the dataset loaded
-    once; ``refine_kwargs`` go to every run (``protocol``, ``finetune_epochs``, ``inner_mult``, ...)."""
+    once; ``refine_kwargs`` go to every run (``protocol``, ``finetune_epochs``, ``inner_mult``, ...).
+
+    ``reporter`` receives every run's reports, counted over all runs (``rounds + 1`` units per run, in the order
+    ``[(m, s) for s in seeds for m in methods]``), the message prefixed by ``"run k/n, seed s"`` and the figure
+    ``run`` = that run's position in this order; a stop request ends the comparison at the next report."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods or not seeds:
         raise RefineError(f"compare needs methods among {', '.join(METHODS)} and >= 1 seed; got {list(methods)}, "
@@ -338,12 +363,31 @@ def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = M
     data = load_dataset(dataset, split_seed=proto.split_seed)
     results = {}
     jobs = [(m, s) for s in seeds for m in methods]
-    for m, s in tqdm(jobs, desc="refine compare", disable=not progress):
+    for k, (m, s) in enumerate(tqdm(jobs, desc="refine compare", disable=not progress)):
+        child = None if reporter is None else _RunReporter(reporter, k, len(jobs), rounds, f"run {k + 1}/{len(jobs)}, seed {s}")
         results[(m, int(s))] = refine(cell, dataset, m, rounds, budget_params, int(s), device, data=data,
-                                      progress=False, **refine_kwargs)
+                                      progress=False, reporter=child, **refine_kwargs)
     budget = next(iter(results.values())).config["budget_params"]
     return RefineComparison(arch=cell.to_string(), dataset=dataset, methods=tuple(methods),
                             seeds=tuple(int(s) for s in seeds), budget_params=budget, results=results)
+
+
+class _RunReporter(Reporter):
+    """Forwards the reports of run ``run`` of ``runs`` (each ``rounds + 1`` units) to the comparison's reporter and
+    shares its stop request."""
+
+    def __init__(self, parent: Reporter, run: int, runs: int, rounds: int, label: str) -> None:
+        super().__init__(on_event=self._forward)
+        self._parent, self._run, self._runs, self._units, self._label = parent, run, runs, rounds + 1, label
+
+    def _forward(self, event: ProgressEvent) -> None:
+        done = self._run * self._units + event.done + (1 if event.figures else 0)
+        self._parent(done, self._runs * self._units, f"{self._label}: {event.message}", run=float(self._run),
+                     **event.figures)
+
+    def check(self) -> None:
+        self._parent.check()
+        super().check()
 
 
 def accuracy_vs_params_figure(comparison: RefineComparison):  # -> plotly.graph_objects.Figure

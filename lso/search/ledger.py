@@ -9,7 +9,7 @@ free. The budget is never exceeded: a query that would need a fresh oracle answe
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Callable, Iterable
 
 from lso.errors import LsoError
 from lso.search.oracle import Evaluation, Oracle
@@ -31,11 +31,16 @@ class QueryLedger:
     Args:
         oracle: who answers new queries.
         budget: most queries the run may spend, pre-charged labels included (>= 0).
+        on_charge: called as ``on_charge(ledger, evaluation)`` after every charged query (pre-charged labels
+            included; cache hits are free and not reported). What it raises (e.g. ``lso.jobs.Cancelled``) reaches
+            the caller of ``query``/``precharge``, with the query already recorded.
 
     ``evaluations`` keeps the charged queries in the order they were made (pre-charged labels first).
     """
 
-    def __init__(self, oracle: Oracle, budget: int) -> None:
+    def __init__(
+        self, oracle: Oracle, budget: int, *, on_charge: Callable[["QueryLedger", Evaluation], None] | None = None
+    ) -> None:
         if int(budget) < 0:
             raise LsoError(f"a query budget must be >= 0, got {budget}")
         self._oracle = oracle
@@ -44,6 +49,7 @@ class QueryLedger:
         self._order: list[Evaluation] = []
         self._precharged = 0
         self._oracle_seconds = 0.0
+        self._on_charge = on_charge
 
     # ----- state -------------------------------------------------------------------------------------------------
     @property
@@ -114,9 +120,7 @@ class QueryLedger:
             return cached
         if self.exhausted:
             raise BudgetExhausted(f"query budget of {self._budget} spent; cannot score {cell}")
-        start = time.perf_counter()
-        ev = self._oracle.evaluate(cell)
-        self._oracle_seconds += time.perf_counter() - start
+        ev = self._evaluate(cell)
         self._record(key, ev)
         return ev
 
@@ -140,14 +144,20 @@ class QueryLedger:
                     f"the run's labelled cells exceed the query budget of {self._budget}: every label counts as a "
                     "query, so raise --budget or train with fewer labels"
                 )
-            if isinstance(item, Evaluation):
-                self._record(key, item)
-            else:
-                self.query(item)
+            ev = item if isinstance(item, Evaluation) else self._evaluate(cell)
             self._precharged += 1
             charged += 1
+            self._record(key, ev)
         return charged
+
+    def _evaluate(self, cell: Cell) -> Evaluation:
+        start = time.perf_counter()
+        ev = self._oracle.evaluate(cell)
+        self._oracle_seconds += time.perf_counter() - start
+        return ev
 
     def _record(self, key: int, ev: Evaluation) -> None:
         self._cache[key] = ev
         self._order.append(ev)
+        if self._on_charge is not None:
+            self._on_charge(self, ev)

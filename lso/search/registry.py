@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from lso.errors import LsoError
+from lso.jobs import Cancelled, Reporter
 from lso.search.ledger import BudgetExhausted, QueryLedger
 from lso.search.oracle import Evaluation, Oracle
 from lso.search.result import SearchResult
@@ -147,6 +148,7 @@ def run_search(
     progress: bool = False,
     precharge: tuple[Evaluation, ...] = (),
     registry: MethodRegistry | None = None,
+    reporter: Reporter | None = None,
 ) -> SearchResult:
     """Run one search method against one oracle with a fresh ledger.
 
@@ -159,6 +161,9 @@ def run_search(
         run_dir: training run directory; required by methods with ``needs_run``.
         precharge: labels the caller already holds, charged first (latent methods usually precharge their
             run's labels themselves).
+        reporter: called after every charged query as ``reporter(queries_so_far, budget, message,
+            best_signal=...)``. When it raises ``lso.jobs.Cancelled`` (the user pressed Stop) the search ends there
+            and the result holds the queries made so far (``reporter.cancel_requested`` tells a stopped run).
 
     Returns: the ``SearchResult`` with every charged query in order; never more than ``budget`` queries.
     """
@@ -176,14 +181,17 @@ def run_search(
     run_path = Path(run_dir) if run_dir is not None else None
     if run_path is not None and not run_path.is_dir():
         raise LsoError(f"run directory not found: {run_path}")
-    ledger = QueryLedger(oracle, int(budget))
+    ledger = QueryLedger(oracle, int(budget), on_charge=_progress(reporter, spec.name))
     start = time.perf_counter()
-    ledger.precharge(precharge)
     context = SearchContext(ledger=ledger, seed=int(seed), run_dir=run_path, device=device, progress=progress)
     try:
-        spec.runner(config, context)
-    except BudgetExhausted:
-        pass  # a runner may simply query until the ledger says stop
+        ledger.precharge(precharge)  # labels beyond the budget: BudgetExhausted reaches the caller
+        try:
+            spec.runner(config, context)
+        except BudgetExhausted:
+            pass  # a runner may simply query until the ledger says stop
+    except Cancelled:
+        pass  # stopped by the user: the ledger holds a valid partial trace
     wall = time.perf_counter() - start
     return SearchResult(
         method=spec.name,
@@ -199,3 +207,16 @@ def run_search(
         run_dir=str(run_path) if run_path is not None else None,
     )
 
+
+def _progress(reporter: Reporter | None, name: str) -> Callable[[QueryLedger, Evaluation], None] | None:
+    """A ledger ``on_charge`` hook reporting ``(spent, budget)`` and the best signal so far to ``reporter``."""
+    if reporter is None:
+        return None
+    best = -float("inf")
+
+    def on_charge(ledger: QueryLedger, ev: Evaluation) -> None:
+        nonlocal best
+        best = max(best, ev.signal)
+        reporter(ledger.spent, ledger.budget, f"{name}: {ledger.spent}/{ledger.budget} queries", best_signal=best)
+
+    return on_charge

@@ -20,13 +20,14 @@ different inputs to the encoder; training on the classes alone would leave 9,159
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import torch
 from torch.nn import functional as F
 
 from lso.data.graphs import CellGraphs
+from lso.jobs import Reporter
 from lso.models.gvae import GVAE
 from lso.models.icnn import ICNN
 from lso.train.config import TrainConfig
@@ -90,9 +91,14 @@ def fit(
     *,
     progress: bool = True,
     on_epoch_end: Callable[[TrainState], None] | None = None,
+    reporter: Reporter | None = None,
 ) -> TrainState:
     """Train ``state`` from ``state.epoch`` up to ``config.epochs`` epochs on ``graphs`` (its device is the
-    models'), calling ``on_epoch_end(state)`` after each epoch (checkpointing). Returns the same state."""
+    models'), calling ``on_epoch_end(state)`` after each epoch (checkpointing). Returns the same state.
+
+    ``reporter``: called after ``on_epoch_end`` with ``(epoch, config.epochs, message, **losses)`` (the epoch's
+    ``EpochStats`` fields but ``epoch``); it raises ``lso.jobs.Cancelled`` on a stop request, which is also checked
+    before every batch, so a stopped run ends at the last finished (checkpointed) epoch."""
     from tqdm.auto import tqdm
 
     gvae, icnn, generator = state.gvae, state.icnn, state.generator
@@ -110,6 +116,8 @@ def fit(
         steps = 0
         ramp = min(1.0, state.epoch / config.surrogate_warmup) if config.surrogate_warmup > 0 else 1.0
         for rows in order.split(config.batch_size):
+            if reporter is not None:
+                reporter.check()
             batch = graphs.select(rows)
             out = gvae(batch, generator=state.noise)
             recon = GVAE.reconstruction_loss(out.logits, batch.ops)
@@ -155,6 +163,10 @@ def fit(
         bar.set_postfix(loss=f"{stats.loss:.3f}", rec=f"{stats.recon_acc:.3f}", sur=f"{stats.surrogate:.3f}")
         if on_epoch_end is not None:
             on_epoch_end(state)
+        if reporter is not None:
+            figures = {k: v for k, v in asdict(stats).items() if k != "epoch"}
+            reporter(state.epoch, config.epochs, f"epoch {state.epoch}/{config.epochs}, loss {stats.loss:.3f}, "
+                     f"reconstruction {stats.recon_acc:.3f}", **figures)
     bar.close()
     gvae.eval()
     return state

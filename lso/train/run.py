@@ -24,6 +24,7 @@ from safetensors.torch import load_file
 from lso.bench import BenchmarkTable
 from lso.data.graphs import all_graphs
 from lso.errors import LsoError
+from lso.jobs import Reporter
 from lso.atomic import save_tensors, torch_save, write_json, write_text
 from lso.train.config import ConfigError, TrainConfig
 from lso.device import resolve_device
@@ -75,17 +76,23 @@ def train_run(
     resume: bool = False,
     progress: bool = True,
     on_epoch_end: Callable[[TrainState], None] | None = None,
+    reporter: Reporter | None = None,
 ) -> RunResult:
     """Train G-VAE + ICNN on all NB201 cells with labels from ``table_path``'s ``metric``; write the run to ``out``.
 
     ``resume=True`` continues an interrupted run in ``out`` (same table, metric and config required).
     ``on_epoch_end(state)`` is called after each epoch's checkpoint is on disk.
+    ``reporter`` (``lso.jobs``) gets ``(epoch, config.epochs, message, **losses)`` after each checkpoint (the epoch's
+    ``EpochStats``), and raises ``Cancelled`` on a stop request: the run directory is then an unfinished run that
+    ``resume=True`` continues from its last finished epoch.
     """
     dev = resolve_device(device)
     table = BenchmarkTable.load(table_path)
     table.require_metric(metric)
     layout = RunLayout.at(out)
     _check_out(layout, resume)
+    if reporter is not None:
+        reporter(0, config.epochs, "preparing the graphs and the labelled sample")
     if resume:
         _check_same(layout, table, metric, config)
     else:
@@ -95,7 +102,7 @@ def train_run(
                                    "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
     labels = sample_labels(table, metric, config.labels, config.seed)
-    if not resume:
+    if not resume or not layout.labelled.exists():
         write_json(layout.labelled, labels.to_dict())
     graphs = all_graphs(dev)
     started = time.perf_counter()
@@ -110,6 +117,8 @@ def train_run(
     else:
         save_tensors(layout.surrogate_at(0), state.icnn.state_dict())
     resumed_from = state.epoch
+    if reporter is not None and resumed_from:
+        reporter(resumed_from, config.epochs, f"resumed after epoch {resumed_from}")
     targets = Targets(torch.as_tensor(labels.indices, dtype=torch.long),
                       torch.as_tensor(labels.standardised(), dtype=torch.float32), pseudo_y)
 
@@ -125,7 +134,9 @@ def train_run(
         if on_epoch_end is not None:
             on_epoch_end(s)
 
-    fit(state, graphs, targets, config, progress=progress, on_epoch_end=checkpoint)
+    fit(state, graphs, targets, config, progress=progress, on_epoch_end=checkpoint, reporter=reporter)
+    if reporter is not None:
+        reporter(state.epoch, config.epochs, "evaluating: reconstruction, prior samples, rank correlation")
     train_seconds = prior_seconds + time.perf_counter() - started
     save_tensors(layout.gvae, state.gvae.state_dict())
     save_tensors(layout.surrogate, state.icnn.state_dict())

@@ -1,0 +1,31 @@
+"""A text box where the user names one cell: an official arch string or an official index."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lso.errors import ArchStringError
+from lso.space import Cell, cell_from_index
+
+_HELP = ("An arch string such as |nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|"
+         "nor_conv_3x3~2| or an official index 0..15624")
+
+
+def parse_cell_text(text: str) -> Cell:
+    """An official NAS-Bench-201 arch string or an official index (digits) -> Cell; ``ArchStringError`` naming the
+    problem otherwise."""
+    text = text.strip()
+    if not text:
+        raise ArchStringError("no architecture given: type an arch string |op~0|+|op~0|op~1|+|op~0|op~1|op~2| "
+                              "or an official index")
+    return cell_from_index(int(text)) if text.isdigit() else Cell.from_string(text)
+
+
+def cell_input(label: str, default: str, key: str) -> Cell | None:
+    """A text input for one cell; shows ``st.error`` and returns None when the text is not a cell."""
+    text = st.text_input(label, value=default, key=key, help=_HELP)
+    try:
+        return parse_cell_text(text)
+    except ArchStringError as err:
+        st.error(f"{label}: {err}")
+        return None

@@ -1,0 +1,95 @@
+"""Trained runs the app can show, and the cached latent view of a run (every cell encoded and projected once).
+
+``latent_view(run_dir, mtime)`` is shared by the Latent space and Search pages: keyed by the run path and the
+mtime of its ``metrics.json`` (``run_mtime``), so a retrained run is re-encoded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from common.data import DEFAULT_RUN, load_model, load_table, workspace
+from lso.space import all_cells
+from lso.train.layout import RunLayout
+from lso.viz.cell_values import hover_texts
+from lso.viz.projection import Projection
+
+
+@dataclass(frozen=True)
+class LatentView:
+    """Every cell of the space in one run's latent space.
+
+    Attributes:
+        run_dir: the run directory.
+        z: ``[15625, d]`` posterior means in official index order (``LatentModel.encode_all``).
+        projection: PCA of ``z`` (``lso.viz.projection.Projection``).
+        coords: ``[15625, 2]`` float64 numpy, ``projection.transform(z)``.
+    """
+
+    run_dir: str
+    z: torch.Tensor
+    projection: Projection
+    coords: np.ndarray
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run's ``config.json`` says about its data: the metric it was trained on and its table's path
+    ("" when the config names none)."""
+
+    metric: str
+    table_path: str
+    labels: int
+
+
+def run_choices() -> dict[str, Path]:
+    """Label -> directory of every finished run (one with ``metrics.json``): the workspace's runs, by name, then
+    the shipped default run when it exists."""
+    choices = {p.name: p for p in sorted(workspace().iterdir()) if RunLayout.at(p).metrics.exists()}
+    if RunLayout.at(DEFAULT_RUN).metrics.exists():
+        choices["default run (shipped)"] = DEFAULT_RUN
+    return choices
+
+
+def run_mtime(run_dir: str | Path) -> float:
+    """The cache key of a run: mtime of its ``metrics.json`` (written last by training)."""
+    return RunLayout.at(run_dir).metrics.stat().st_mtime
+
+
+def run_info(run_dir: str | Path) -> RunInfo:
+    """The metric, table path and label count recorded in the run's ``config.json``."""
+    saved = json.loads(RunLayout.at(run_dir).config.read_text())
+    table = saved.get("table") or {}
+    return RunInfo(metric=str(saved.get("metric", "")), table_path=str(table.get("path", "")),
+                   labels=int((saved.get("config") or {}).get("labels", 0)))
+
+
+@st.cache_resource(show_spinner="Encoding all 15,625 cells...", max_entries=4)
+def latent_view(run_dir: str, mtime: float) -> LatentView:
+    """Encode every cell with the run's G-VAE once, fit the PCA plane and project (cached per run and mtime)."""
+    z = load_model(run_dir, mtime).encode_all().cpu()
+    projection = Projection.pca(z)
+    return LatentView(run_dir=run_dir, z=z, projection=projection,
+                      coords=projection.transform(z).double().numpy())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def map_sample(count: int, seed: int = 0) -> np.ndarray:
+    """Official indices of the cells the map draws: all 15,625 when ``count`` reaches that, else a seeded random
+    sample of ``count`` of them (sorted)."""
+    total = len(all_cells())
+    if count >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(seed).choice(total, size=count, replace=False))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def map_hover(table_path: str, count: int, seed: int = 0) -> list[str]:
+    """Hover texts (arch and every metric of the table) of the ``map_sample(count, seed)`` cells."""
+    return hover_texts(load_table(table_path), map_sample(count, seed))

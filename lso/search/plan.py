@@ -1,0 +1,104 @@
+"""One search and the baselines it is compared with: same oracle, budget and seed, run one after another as one
+job (the app's Search page), with one progress count across all runs and one Stop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lso.errors import LsoError
+from lso.jobs import Reporter
+from lso.search.oracle import Oracle
+from lso.search.registry import MethodRegistry, default_registry, run_search
+from lso.search.result import SearchResult
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What to run.
+
+    Attributes:
+        method: the registry name of the search under study.
+        baselines: registry names run after it with the same budget and seed (``method`` itself is dropped).
+        budget: most queries per run (the run's labels included for latent methods).
+        seed: seed of every run.
+        run_dir: training run for latent methods (``needs_run``); None when every method is a baseline.
+        device: torch device string for latent methods.
+    """
+
+    method: str
+    baselines: tuple[str, ...] = ()
+    budget: int = 100
+    seed: int = 0
+    run_dir: str | None = None
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if int(self.budget) < 1:
+            raise LsoError(f"the query budget must be at least 1, got {self.budget}")
+        kept = tuple(dict.fromkeys(b for b in self.baselines if b != self.method))
+        object.__setattr__(self, "baselines", kept)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The method first, then the baselines, in run order."""
+        return (self.method, *self.baselines)
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """The runs of a plan, in run order. ``stopped``: the user pressed Stop; the last run is then partial and the
+    runs after it are missing."""
+
+    plan: SearchPlan
+    results: tuple[SearchResult, ...]
+    stopped: bool = False
+
+    @property
+    def main(self) -> SearchResult:
+        """The run of ``plan.method``."""
+        return self.results[0]
+
+
+class _Shifted:
+    """Forwards one run's reports to the job's reporter: ``done`` shifted by the queries of the runs before it,
+    ``total`` the whole plan, and the run's best signal under the method's name (one report per charged query)."""
+
+    def __init__(self, outer: Reporter, method: str, offset: int, total: int) -> None:
+        self._outer, self._method, self._offset, self._total = outer, method, offset, total
+
+    def __call__(self, done: int, total: int, message: str = "", **figures: float) -> None:
+        best = figures.get("best_signal", float("nan"))
+        self._outer(self._offset + done, self._total, message, **{self._method: best})
+
+
+def run_plan(
+    plan: SearchPlan,
+    oracle: Oracle,
+    *,
+    registry: MethodRegistry | None = None,
+    reporter: Reporter | None = None,
+) -> PlanOutcome:
+    """Run ``plan.method`` then each baseline with ``run_search``.
+
+    Progress: ``reporter(done, len(methods) * budget, message, **{method: best_signal_so_far})`` after every
+    charged query of every run (run ``k`` counts from ``k * budget``). A Stop ends the current run with its
+    partial trace and skips the rest. Unknown methods and a latent method without ``run_dir`` fail before any
+    run starts.
+    """
+    registry = registry or default_registry()
+    specs = [registry[name] for name in plan.methods]
+    missing_run = [s.name for s in specs if s.needs_run and plan.run_dir is None]
+    if missing_run:
+        raise LsoError(f"{', '.join(missing_run)} start(s) from a training run: choose a run")
+    total = plan.budget * len(specs)
+    results: list[SearchResult] = []
+    for k, spec in enumerate(specs):
+        shifted = _Shifted(reporter, spec.name, k * plan.budget, total) if reporter is not None else None
+        results.append(
+            run_search(spec, oracle, budget=plan.budget, seed=plan.seed, registry=registry, reporter=shifted,
+                       run_dir=Path(plan.run_dir) if spec.needs_run and plan.run_dir else None, device=plan.device)
+        )
+        if reporter is not None and reporter.cancel_requested:
+            return PlanOutcome(plan, tuple(results), stopped=True)
+    return PlanOutcome(plan, tuple(results))

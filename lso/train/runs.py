@@ -1,0 +1,182 @@
+"""The training runs of a workspace folder: list them, name a new one, resume one, delete one (safely).
+
+A run directory is a folder holding a ``config.json`` written by ``train_run`` (``lso.train.layout``); it is complete
+once ``metrics.json`` exists. ``delete_run`` removes only such a folder, inside the given root, holding nothing but
+the files ``train_run`` writes: anything else (a user's notes, search results put inside it) makes it refuse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from lso.errors import LsoError
+from lso.jobs import Reporter
+from lso.train.config import ConfigError, TrainConfig
+from lso.train.layout import RunLayout
+
+KEY_METRICS = ("reconstruction_accuracy", "validity", "uniqueness", "spearman", "kendall", "train_seconds")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_TEMP = re.compile(r"^\..+\.tmp$")  # lso.atomic's temporary files, left by an interrupted write
+
+
+class RunsError(LsoError):
+    """A run that cannot be listed, created, resumed or deleted as asked (the message names the folder)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run directory as listed: its settings from ``config.json`` and key figures from ``metrics.json``.
+
+    ``epochs`` is the configured number, ``epochs_done`` the rows of ``history.csv``; ``metrics`` holds the
+    ``KEY_METRICS`` found (empty while the run is unfinished; NaN where the file has null).
+    """
+
+    path: Path
+    metric: str
+    table: str
+    epochs: int
+    epochs_done: int
+    labels: int
+    seed: int
+    latent_dim: int
+    created: str
+    complete: bool
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def row(self) -> dict[str, Any]:
+        """A flat dict for a table view: name, status, settings and key metrics."""
+        status = "complete" if self.complete else f"unfinished ({self.epochs_done}/{self.epochs} epochs)"
+        return {"run": self.name, "status": status, "metric": self.metric, "table": Path(self.table).name,
+                "epochs": self.epochs, "labels": self.labels, "seed": self.seed, "latent_dim": self.latent_dim,
+                "created": self.created, **{k: self.metrics.get(k, float("nan")) for k in KEY_METRICS}}
+
+
+def read_run(path: str | Path) -> RunInfo:
+    """The ``RunInfo`` of one run directory; ``RunsError`` when it is not one (no or unreadable config.json)."""
+    layout = RunLayout.at(path)
+    saved = _run_config(layout)
+    try:
+        config = TrainConfig.from_dict(saved["config"])
+    except (ConfigError, TypeError, ValueError) as err:
+        raise RunsError(f"{layout.root}: config.json holds an unreadable training config: {err}") from err
+    metrics: dict[str, float] = {}
+    if layout.metrics.exists():
+        try:
+            data = json.loads(layout.metrics.read_text())
+        except (OSError, ValueError) as err:
+            raise RunsError(f"{layout.root}: metrics.json is unreadable: {err}") from err
+        metrics = {k: float("nan") if data.get(k) is None else float(data[k]) for k in KEY_METRICS if k in data}
+    done = 0
+    if layout.history.exists():
+        done = max(0, len(layout.history.read_text(encoding="utf-8").strip().splitlines()) - 1)
+    return RunInfo(path=layout.root, metric=str(saved.get("metric", "")), table=str(saved.get("table", {}).get("path", "")),
+                   epochs=config.epochs, epochs_done=done, labels=config.labels, seed=config.seed,
+                   latent_dim=config.latent_dim, created=str(saved.get("created", "")),
+                   complete=layout.metrics.exists(), metrics=metrics)
+
+
+def list_runs(root: str | Path) -> list[RunInfo]:
+    """The run directories directly inside ``root``, newest first (folders that are not runs are skipped)."""
+    folder = Path(root)
+    if not folder.is_dir():
+        return []
+    runs = []
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink() and (child / "config.json").is_file():
+            try:
+                runs.append(read_run(child))
+            except RunsError:
+                continue
+    return sorted(runs, key=lambda r: (r.created, r.name), reverse=True)
+
+
+def new_run_dir(root: str | Path, name: str) -> Path:
+    """``root / name`` for a new run: ``name`` is 1-80 letters, digits, ``_ . -`` and the folder must not exist."""
+    if not _NAME.match(name):
+        raise RunsError(f"run name {name!r} is not allowed: use 1-80 letters, digits, '_', '.' or '-', starting "
+                        "with a letter or digit")
+    path = Path(root) / name
+    if path.exists():
+        raise RunsError(f"{path} exists already: choose another run name")
+    return path
+
+
+def resume_run(path: str | Path, *, device: str | torch.device = "cpu", reporter: Reporter | None = None):
+    """Continue the unfinished run in ``path`` with its own table, metric and config (``train_run(resume=True)``);
+    returns its ``RunResult``."""
+    from lso.train.run import train_run
+
+    layout = RunLayout.at(path)
+    saved = _run_config(layout)
+    table = saved.get("table", {}).get("path")
+    if not table or not Path(table).exists():
+        raise RunsError(f"cannot resume {layout.root}: its benchmark table {table!r} is not there any more")
+    return train_run(table, saved["metric"], TrainConfig.from_dict(saved["config"]), layout.root, device=device,
+                     resume=True, progress=False, reporter=reporter)
+
+
+def delete_run(path: str | Path, root: str | Path) -> None:
+    """Remove the run directory ``path``, which must lie inside ``root`` (module docstring); ``RunsError`` otherwise.
+
+    Refuses: ``root`` itself or anything outside it, a symbolic link, a folder without a readable run
+    ``config.json``, and a folder holding any file ``train_run`` does not write (nothing is deleted then).
+    """
+    given = Path(path)
+    base = Path(root).resolve()
+    if given.is_symlink():
+        raise RunsError(f"refusing to delete {given}: it is a symbolic link")
+    target = given.resolve()
+    if target == base or base not in target.parents:
+        raise RunsError(f"refusing to delete {given}: it is not a folder inside the workspace {base}")
+    if not target.is_dir():
+        raise RunsError(f"refusing to delete {given}: it is not a folder")
+    layout = RunLayout.at(target)
+    _run_config(layout)
+    strangers = _unknown_files(layout)
+    if strangers:
+        shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
+        raise RunsError(f"refusing to delete {given}: it holds files a training run does not write ({shown}); "
+                        "move them out first")
+    shutil.rmtree(target)
+
+
+def _run_config(layout: RunLayout) -> dict[str, Any]:
+    """``config.json`` of a run (``RunsError`` if missing or not a training run's)."""
+    if not layout.config.is_file():
+        raise RunsError(f"{layout.root} is not a training run: it has no config.json")
+    try:
+        saved = json.loads(layout.config.read_text())
+    except (OSError, ValueError) as err:
+        raise RunsError(f"{layout.root}: config.json is unreadable: {err}") from err
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict) or "metric" not in saved:
+        raise RunsError(f"{layout.root} is not a training run: its config.json has no training config")
+    return saved
+
+
+def _unknown_files(layout: RunLayout) -> list[str]:
+    """Entries of the run folder that ``train_run`` does not write (relative names)."""
+    known = {p.name for p in (layout.config, layout.labelled, layout.predictor, layout.pseudo_labels,
+                              layout.checkpoint, layout.history, layout.gvae, layout.surrogate, layout.metrics)}
+    unknown = []
+    for entry in sorted(layout.root.iterdir()):
+        if entry.name == layout.surrogates.name and entry.is_dir() and not entry.is_symlink():
+            saved = {layout.surrogate_at(e).name for e in layout.surrogate_epochs()}
+            unknown += [f"{entry.name}/{e.name}" for e in sorted(entry.iterdir())
+                        if not (e.is_file() and (e.name in saved or _TEMP.match(e.name)))]
+        elif not (entry.is_file() and not entry.is_symlink() and (entry.name in known or _TEMP.match(entry.name))):
+            unknown.append(entry.name)
+    return unknown
+
+
+__all__ = ["KEY_METRICS", "RunInfo", "RunsError", "delete_run", "list_runs", "new_run_dir", "read_run", "resume_run"]

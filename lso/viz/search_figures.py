@@ -1,0 +1,107 @@
+"""Figures of search runs: best-so-far curves (finished and live) and a run's queries drawn over the latent map."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lso.jobs import ProgressEvent
+from lso.search.oracle import Evaluation
+from lso.search.result import SearchResult
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+def best_so_far_figure(results: Sequence[SearchResult], optimum: Evaluation | None = None) -> go.Figure:
+    """Per run: the report of the best-by-signal cell after k queries (solid) and that best signal (dotted),
+    against k = 1..n. A run's pre-charged labels end at a dashed vertical line; ``optimum`` (the table's best cell
+    by signal) is a dotted horizontal line at its report."""
+    fig = go.Figure()
+    for k, result in enumerate(results):
+        curve = result.best_so_far()
+        x = np.arange(1, len(curve) + 1)
+        colour = PALETTE[k % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=x, y=curve.report, mode="lines", name=f"{result.method} ({result.report_name})",
+                                 line={"color": colour, "shape": "hv"}, legendgroup=result.method))
+        fig.add_trace(go.Scatter(x=x, y=curve.signal, mode="lines", name=f"{result.method} ({result.signal_name})",
+                                 line={"color": colour, "dash": "dot", "shape": "hv"}, legendgroup=result.method))
+        if result.precharged:
+            fig.add_vline(x=result.precharged + 0.5, line={"color": colour, "dash": "dash", "width": 1},
+                          annotation_text=f"{result.method}: run's labels", annotation_position="bottom right")
+    if optimum is not None:
+        fig.add_hline(y=optimum.report, line_dash="dot", line_color="grey",
+                      annotation_text=f"table optimum by signal: {optimum.report:.2f}")
+    first = results[0] if results else None
+    protocol = " (ORACLE PROTOCOL: the search saw the reported metric)" if first and first.oracle_protocol else ""
+    fig.update_layout(
+        title=f"Best-so-far by signal{protocol}<br><sub>solid: report of the best-by-signal cell; dotted: its "
+              "signal</sub>",
+        xaxis_title="queries (labelled cells seen)",
+        yaxis_title="accuracy (%)",
+        template="plotly_white",
+        height=420,
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return fig
+
+
+def live_figure(events: Sequence[ProgressEvent], signal: str = "signal") -> go.Figure:
+    """Best signal so far per method while a plan runs, from its progress events (``lso.search.plan.run_plan``:
+    one event per charged query, the figure named after the method); point k of a method is its k-th query."""
+    series: dict[str, list[float]] = {}
+    for event in events:
+        for name, value in event.figures.items():
+            series.setdefault(name, []).append(float(value))
+    fig = go.Figure()
+    for k, (name, ys) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=np.arange(1, len(ys) + 1), y=ys, mode="lines", name=name,
+                                 line={"color": PALETTE[k % len(PALETTE)], "shape": "hv"}))
+    fig.update_layout(xaxis_title="queries", yaxis_title=f"best {signal} so far", template="plotly_white",
+                      height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def trajectory_figure(base: go.Figure, coords: np.ndarray, hover: Sequence[str], *, precharged: int = 0,
+                      best: int | None = None, name: str = "queries") -> go.Figure:
+    """A copy of ``base`` (e.g. ``lso.viz.latent_map.latent_map_figure``) with a run's queried cells on it.
+
+    Args:
+        coords: ``[n, 2]`` plane coordinates of the queried cells in query order.
+        hover: ``n`` hover texts.
+        precharged: the first ``precharged`` rows are the run's labels: grey crosses, not joined.
+        best: row of the best cell found (a large star), if any.
+        name: legend name of the search's path.
+
+    The search's own queries (rows ``precharged..n-1``) are joined in order, their markers shaded from light
+    (early) to dark (late). The base's points are faded so the path stands out; the overlays are WebGL traces
+    like the latent map's (plotly draws WebGL above SVG, so SVG overlays would hide under a WebGL map).
+    """
+    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    hover = list(hover)
+    if len(hover) != len(coords):
+        raise ValueError(f"need one hover text per queried cell: {len(coords)} cells, {len(hover)} texts")
+    fig = go.Figure(base)
+    fig.update_traces(marker_opacity=0.35)
+    p = min(max(int(precharged), 0), len(coords))
+    if p:
+        fig.add_trace(go.Scattergl(x=coords[:p, 0], y=coords[:p, 1], mode="markers", name="run's labels",
+                                 marker={"symbol": "x", "size": 6, "color": "rgba(90, 90, 90, 0.8)"},
+                                 hovertext=hover[:p], hoverinfo="text"))
+    own = coords[p:]
+    if len(own):
+        fig.add_trace(go.Scattergl(
+            x=own[:, 0], y=own[:, 1], mode="lines+markers", name=name,
+            line={"color": "rgba(220, 20, 60, 0.6)", "width": 1.5},
+            marker={"size": 8, "color": np.arange(len(own)), "colorscale": "Reds", "cmin": -0.3 * len(own),
+                    "line": {"color": "white", "width": 0.5}},
+            hovertext=hover[p:], hoverinfo="text"))
+    if best is not None and 0 <= best < len(coords):
+        fig.add_trace(go.Scattergl(x=[coords[best, 0]], y=[coords[best, 1]], mode="markers", name="best found",
+                                 marker={"symbol": "star", "size": 18, "color": "gold",
+                                         "line": {"color": "black", "width": 1}},
+                                 hovertext=[hover[best]], hoverinfo="text"))
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.1})
+    return fig

@@ -1,0 +1,75 @@
+"""The Refine page (AppTest): a cell is prefilled, a top cell of the table can be picked, a tiny refinement runs in
+the background and shows its accuracy-vs-parameters result; a bad cell string is an error, not a traceback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lso.bench import BenchmarkTable
+from lso.space import Cell, cell_from_index
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
+    """A workspace holding one small table, ``imported toy`` (300 cells, metric ``toy_valid``)."""
+    root = tmp_path / "workspace"
+    BenchmarkTable.from_metrics({cell_from_index(i): {"toy_valid": 50.0 + (i * 37 % 101) / 4} for i in range(300)}
+                                ).save(root / "toy.parquet")
+    monkeypatch.setenv("LSO_WORKSPACE", str(root))
+    return root
+
+
+def refine_page() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=90)
+    at.switch_page("pages/refine.py").run()
+    assert not at.exception and not at.error
+    at.sidebar.selectbox(key="table").select("imported toy").run()
+    assert not at.exception and not at.error
+    return at
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    return found[0] if found else None
+
+
+def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
+    at = refine_page()
+    arch = at.text_input(key="refine_arch")
+    Cell.parse(arch.value)  # prefilled with a valid cell
+    assert any("Runs on cpu" in c.value for c in at.caption)
+
+    toy = BenchmarkTable.load(toy_workspace / "toy.parquet")
+    best = toy.best("toy_valid")[0].to_string()
+    at.selectbox(key="refine_top").select(best).run()
+    assert at.text_input(key="refine_arch").value == best
+
+    at.multiselect[0].set_value(["s2d", "scratch"])
+    at.number_input[0].set_value(1)  # rounds
+    button(at, "Run refinement").click().run()
+    assert not at.exception and not at.error
+    deadline = time.monotonic() + 120
+    while button(at, "Stop") is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception
+    assert [s.value for s in at.success] == ["refining on digits: finished"]
+    final = at.dataframe[0].value
+    assert list(final["method"]) == ["s2d", "scratch"]
+    assert (final["params"] > 0).all() and final["test_mean"].between(0, 100).all()
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 1
+
+
+def test_refine_page_shows_a_bad_cell_as_an_error(toy_workspace: Path):
+    at = refine_page()
+    at.text_input(key="refine_arch").input("|nor_conv_3x3~0|+|bogus~0|").run()
+    button(at, "Run refinement").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "bogus" in at.error[0].value
+    assert button(at, "Stop") is None and not at.success

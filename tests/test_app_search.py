@@ -1,0 +1,142 @@
+"""The Search page in Streamlit's AppTest: inputs, a background search with baselines, results, CSV, Stop."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.realdata
+
+REPO = Path(__file__).resolve().parents[1]
+TABLE = "NAS-Bench-201 cifar10"
+JOB = "search_job"
+
+
+@pytest.fixture()
+def downloads(monkeypatch) -> list[tuple[str | None, bytes]]:
+    """(file name, bytes) of every file the app hands to the media storage (download buttons)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    seen: list[tuple[str | None, bytes]] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        data = path_or_data if isinstance(path_or_data, bytes) else str(path_or_data).encode()
+        seen.append((filename, data))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return seen
+
+
+def label_classes(run_dir: Path) -> int:
+    """Queries a run's labels cost: its labelled cells up to isomorphism."""
+    from lso.search import isomorphism_class
+    from lso.search.gradient import run_labels
+
+    return len({isomorphism_class(c) for c in run_labels(run_dir)})
+
+
+def open_page(nb201_dir):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/search.py").run()
+    at.sidebar.selectbox(key="table").set_value(TABLE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def run_search(at, method: str, budget: int, baselines: list[str]):
+    """Set the inputs, press Run, wait for the job and draw the results."""
+    at.selectbox(key="search_method").set_value(method).run()
+    at.number_input(key="search_budget").set_value(budget)
+    at.multiselect(key="search_baselines").set_value(baselines)
+    at.button(key="search_start").click().run()
+    job = at.session_state[JOB]
+    assert job.wait(120) == "done", job.error
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return job.result
+
+
+def last_csv(downloads) -> pd.DataFrame:
+    names = [name for name, _ in downloads if name and name.endswith(".csv")]
+    assert names, "no CSV was offered for download"
+    data = next(data for name, data in reversed(downloads) if name == names[-1])
+    return pd.read_csv(io.StringIO(data.decode()))
+
+
+def test_page_renders_with_a_run_and_defaults(app_workspace, nb201_dir):
+    at = open_page(nb201_dir)
+    assert at.selectbox(key="search_signal").value == "cifar10_valid"
+    assert at.selectbox(key="search_report").value == "cifar10_test"
+    assert at.selectbox(key="search_method").value == "crlso"  # a run exists, so the latent method is offered first
+    assert at.selectbox(key="search_run").value == "tiny"
+    assert at.number_input(key="search_budget").value == 100
+    assert "random" in at.multiselect(key="search_baselines").value
+    labels = label_classes(app_workspace / "tiny")
+    assert any(f"{labels} labelled cells" in c.value for c in at.caption)  # charged first
+    at.number_input(key="search_budget").set_value(50).run()
+    assert any("leaves the latent search nothing" in w.value for w in at.warning)
+    at.selectbox(key="search_run").set_value("(none)").run()
+    assert at.button(key="search_start").disabled  # crlso cannot start without a run
+    assert not at.exception
+
+
+def test_random_search_with_a_baseline_shows_curves_map_and_csv(app_workspace, nb201_dir, downloads):
+    at = open_page(nb201_dir)
+    outcome = run_search(at, "random", 30, ["rea"])
+    assert [r.method for r in outcome.results] == ["random", "rea"]
+    assert at.get("plotly_chart") and len(at.get("plotly_chart")) == 2  # curves and the trajectory map
+    assert at.get("download_button")[0].label.startswith("Download")
+    assert any(m.label == "cifar10_test" for m in at.metric)
+    frame = last_csv(downloads)
+    assert len(frame) == 60 and set(frame.method) == {"random", "rea"}
+    random_rows = frame[frame.method == "random"]
+    assert list(random_rows.arch) == [ev.cell.to_string() for ev in outcome.main.evaluations]
+    assert list(random_rows.order) == list(range(1, 31))
+    at.radio(key="search_traj").set_value("rea").run()  # the other run's trajectory
+    assert not at.exception
+
+
+def test_latent_search_charges_the_run_labels_and_draws_its_trajectory(app_workspace, nb201_dir, downloads):
+    at = open_page(nb201_dir)
+    labels = label_classes(app_workspace / "tiny")  # 60 labels, fewer classes: the rest is the search's own
+    assert labels < 70
+    outcome = run_search(at, "crlso", 80, ["random"])
+    main = outcome.main
+    assert main.method == "crlso" and main.num_queries == 80 and main.precharged == labels
+    assert len(at.get("plotly_chart")) == 2
+    frame = last_csv(downloads)
+    crlso = frame[frame.method == "crlso"]
+    assert len(crlso) == 80 and crlso.label.sum() == labels and not crlso.label.iloc[labels:].any()
+    assert crlso.best_signal_so_far.iloc[-1] == pytest.approx(main.best.signal)
+    shown = at.code[0].value
+    assert shown == main.best.cell.to_string()
+
+
+def test_stop_ends_a_long_search_with_partial_results(app_workspace, nb201_dir):
+    at = open_page(nb201_dir)
+    at.selectbox(key="search_method").set_value("crlso").run()
+    at.number_input(key="search_budget").set_value(5000)
+    at.multiselect(key="search_baselines").set_value(["random"])
+    at.button(key="search_start").click().run()
+    job = at.session_state[JOB]
+    try:
+        assert job.running
+        assert not at.exception, [e.value for e in at.exception]
+        at.button(key=f"{JOB}:stop").click().run()
+        assert job.wait(60) == "done"
+    finally:
+        job.cancel()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert job.result.stopped and len(job.result.results) == 1
+    assert 0 < job.result.main.num_queries < 5000
+    assert any("Stopped" in w.value for w in at.warning)
