@@ -1,4 +1,4 @@
-"""lso workbench: the Streamlit entry point (``make run`` / ``lso app``). Pages live in ``pages/``, shared widgets
+"""lso workbench: the Streamlit entry point (``make run`` / ``lso app``). Pages live in ``views/`` (not ``pages/``, which Streamlit would also auto-list), shared widgets
 in ``common/``; every figure comes from the ``lso`` library."""
 
 import streamlit as st
@@ -6,11 +6,11 @@ import streamlit as st
 st.set_page_config(page_title="lso workbench", page_icon=":material/hub:", layout="wide")
 
 PAGES = [
-    st.Page("pages/benchmark.py", title="Benchmark", icon=":material/table_chart:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
-    st.Page("pages/search.py", title="Search", icon=":material/travel_explore:"),
-    st.Page("pages/refine.py", title="Refine", icon=":material/call_split:"),
+    st.Page("views/benchmark.py", title="Benchmark", icon=":material/table_chart:", default=True),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/latent.py", title="Latent space", icon=":material/scatter_plot:"),
+    st.Page("views/search.py", title="Search", icon=":material/travel_explore:"),
+    st.Page("views/refine.py", title="Refine", icon=":material/call_split:"),
 ]
 
 st.navigation(PAGES).run()

@@ -22,7 +22,7 @@ def page(nb201_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("LSO_WORKSPACE", str(tmp_path / "workspace"))
     at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=120)
     at.session_state["table"] = TABLE
-    at.switch_page("pages/benchmark.py").run()
+    at.switch_page("views/benchmark.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -121,7 +121,7 @@ def test_a_partial_imported_table_and_a_cell_it_lacks(nb201_dir, tmp_path, monke
     monkeypatch.setenv("LSO_WORKSPACE", str(workspace))
     at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=120)
     at.session_state["table"] = "imported part"
-    at.switch_page("pages/benchmark.py").run()
+    at.switch_page("views/benchmark.py").run()
     assert not at.exception and not at.error
     assert "3 cells" in at.caption[0].value and "incomplete" in at.caption[0].value
     assert list(at.dataframe[0].value["index"]) == [300, 30, 3]

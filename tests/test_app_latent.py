@@ -20,7 +20,7 @@ def open_page(timeout: float = 180):
 
     at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=timeout)
     at.session_state["table"] = "NAS-Bench-201 cifar10"
-    at.switch_page("pages/latent.py").run()
+    at.switch_page("views/latent.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -27,7 +27,7 @@ def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
 
 def refine_page() -> AppTest:
     at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=90)
-    at.switch_page("pages/refine.py").run()
+    at.switch_page("views/refine.py").run()
     assert not at.exception and not at.error
     at.sidebar.selectbox(key="table").select("imported toy").run()
     assert not at.exception and not at.error

@@ -45,7 +45,7 @@ def open_page(nb201_dir):
 
     at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/search.py").run()
+    at.switch_page("views/search.py").run()
     at.sidebar.selectbox(key="table").set_value(TABLE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at

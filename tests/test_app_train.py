@@ -30,7 +30,7 @@ def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
 
 def train_page() -> AppTest:
     at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=90)
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     return at
 

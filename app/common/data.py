@@ -48,7 +48,13 @@ def pick_table(key: str = "table") -> tuple[str, BenchmarkTable]:
     if not choices:
         st.error("No benchmark table found. Import one with `lso bench import` (see the README).")
         st.stop()
+    # Streamlit drops a widget's state when the page changes; keep the choice under a second key so the
+    # table stays picked from page to page.
+    kept = f"{key}__kept"
+    if key not in st.session_state and st.session_state.get(kept) in choices:
+        st.session_state[key] = st.session_state[kept]
     label = st.sidebar.selectbox("Benchmark table", list(choices), key=key)
+    st.session_state[kept] = label
     return label, load_table(str(choices[label]))
 
 

@@ -64,9 +64,10 @@ def run_mtime(run_dir: str | Path) -> float:
 
 def run_info(run_dir: str | Path) -> RunInfo:
     """The metric, table path and label count recorded in the run's ``config.json``."""
-    saved = json.loads(RunLayout.at(run_dir).config.read_text())
-    table = saved.get("table") or {}
-    return RunInfo(metric=str(saved.get("metric", "")), table_path=str(table.get("path", "")),
+    layout = RunLayout.at(run_dir)
+    saved = json.loads(layout.config.read_text())
+    table = layout.table_path(str((saved.get("table") or {}).get("path", "")))
+    return RunInfo(metric=str(saved.get("metric", "")), table_path=str(table) if table else "",
                    labels=int((saved.get("config") or {}).get("labels", 0)))
 
 

@@ -1,6 +1,8 @@
 """File layout of a training run directory (one place that names every file)::
 
     RUN/config.json                 TrainConfig, seed, device, metric, table path + checksum, package versions
+                                    (a relative table path is relative to RUN: the shipped default run says
+                                    ``../default.parquet`` so it works wherever the checkout lies)
     RUN/labelled.json               the labelled sample: official indices, values, standardisation mean/std
     RUN/predictor.safetensors       pseudo-label GNN (when pseudo-labels are on)
     RUN/pseudo_labels.safetensors   its standardised predictions for all 15,625 cells, ``pseudo_y [15625]``
@@ -82,3 +84,11 @@ class RunLayout:
             return []
         found = (_SURROGATE.match(p.name) for p in self.surrogates.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
+
+    def table_path(self, recorded: str) -> Path | None:
+        """The benchmark table a run's ``config.json`` records (``recorded``), a relative one taken from the run
+        directory; None when nothing is recorded."""
+        if not recorded:
+            return None
+        path = Path(recorded)
+        return path if path.is_absolute() else (self.root / path).resolve()

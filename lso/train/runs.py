@@ -119,8 +119,8 @@ def resume_run(path: str | Path, *, device: str | torch.device = "cpu", reporter
 
     layout = RunLayout.at(path)
     saved = _run_config(layout)
-    table = saved.get("table", {}).get("path")
-    if not table or not Path(table).exists():
+    table = layout.table_path(saved.get("table", {}).get("path", ""))
+    if table is None or not table.exists():
         raise RunsError(f"cannot resume {layout.root}: its benchmark table {table!r} is not there any more")
     return train_run(table, saved["metric"], TrainConfig.from_dict(saved["config"]), layout.root, device=device,
                      resume=True, progress=False, reporter=reporter)
