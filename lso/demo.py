@@ -6,7 +6,7 @@ entry point, so it is also a short tour of the API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lso.bench import BenchmarkTable
@@ -22,8 +22,8 @@ class DemoConfig:
 
     table: Path
     out: Path
-    signal: str = "cifar10_valid"
-    report: str = "cifar10_test"
+    signal: str | None = None  # None: the table's own (``BenchmarkTable.default_metric``)
+    report: str | None = None
     labels: int = 0
     epochs: int = 10
     budget: int = 100
@@ -45,6 +45,8 @@ class DemoResult:
 def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
     """Train (or reuse a finished) latent model on ``config.table`` and compare CR-LSO with the baseline."""
     table = BenchmarkTable.load(config.table)
+    config = replace(config, signal=config.signal or table.default_metric("valid"),
+                     report=config.report or table.default_metric("test"))
     table.require_metric(config.signal)
     table.require_metric(config.report)
     run_dir = config.out / f"run_s{config.seed}"

@@ -116,11 +116,8 @@ def test_missing_training_table_falls_back_to_the_picked_table(app_workspace):
     assert len(figures(at)) == 3
 
 
-def test_no_run_says_how_to_get_one(app_workspace):
-    from lso.bench.default import REPO_ROOT
-
-    if (REPO_ROOT / "benchmarks_data" / "default_run" / "metrics.json").exists():
-        pytest.skip("the shipped default run is always offered")
+def test_no_run_says_how_to_get_one(app_workspace, monkeypatch):
+    monkeypatch.setenv("LSO_DEFAULT_RUN", str(app_workspace / "no_default_run"))
     shutil.rmtree(app_workspace / "tiny")
     at = open_page()
     assert not at.error and any("No trained run yet" in i.value for i in at.info)

@@ -30,9 +30,14 @@ def test_search_writes_the_result_file(nb201_dir, tmp_path, capsys):
 def test_table_missing_the_signal_metric_is_a_clear_error(nb201_dir, tmp_path, capsys):
     argv = ["search", "--bench", str(nb201_dir / "nb201_test200.csv"), "--method", "random", "--budget", "10",
             "--out", str(tmp_path / "r.json")]
-    assert run_cli(argv) == 2
+    assert run_cli(argv + ["--signal", "cifar10_valid"]) == 2
     err = capsys.readouterr().err
     assert "signal metric 'cifar10_valid' is not in the benchmark table" in err and "cifar100_test" in err
+    assert "Traceback" not in err and not (tmp_path / "r.json").exists()
+    # without --signal the default comes from the table, which has no *_valid column to offer
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert "no *_valid metric to default to" in err and "--signal" in err and "cifar100_test" in err
     assert "Traceback" not in err and not (tmp_path / "r.json").exists()
 
 

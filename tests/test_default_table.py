@@ -50,6 +50,10 @@ def test_table_is_complete_and_records_its_protocol(table: BenchmarkTable, sheet
     assert protocol.to_dict() == sheet["protocol"]
 
 
+def test_commands_default_to_the_tables_own_metrics(table: BenchmarkTable):
+    assert (table.default_metric("valid"), table.default_metric("test")) == ("digits_valid", "digits_test")
+
+
 def test_isomorphic_cells_share_one_result(table: BenchmarkTable):
     spread = table.frame.groupby("unique_id")["digits_valid"].agg(lambda v: v.max() - v.min())
     assert spread.max() == 0

@@ -131,3 +131,10 @@ def test_cli_info_reports_the_known_optima(nb201_dir, capsys) -> None:
     assert info["metrics"]["cifar100_test"]["best"] == pytest.approx(73.5133)
     assert info["metrics"]["imagenet16_test"]["best"] == pytest.approx(47.3111)
     assert info["metrics"]["cifar10_test"]["arch"] == BEST_CELL
+
+
+def test_default_metrics_come_from_the_table(test200_table, cifar10_table) -> None:
+    assert cifar10_table.default_metric("valid") == "cifar10_valid"
+    assert cifar10_table.default_metric("test") == "cifar10_test"
+    with pytest.raises(MetricError, match=r"no \*_valid metric.*cifar100_test"):
+        test200_table.default_metric("valid")

@@ -1,7 +1,8 @@
 """Where the app finds tables and runs, and the cached loaders every page uses.
 
 The workspace (user runs, searches, refinements) is ``runs/`` in the checkout unless ``LSO_WORKSPACE`` names
-another folder (the tests point it at a temporary one). Loaded tables and models are cached per path with
+another folder (the tests point it at a temporary one); ``LSO_DEFAULT_RUN`` likewise replaces the shipped run.
+Loaded tables and models are cached per path with
 ``st.cache_resource``: they are read-only, so sessions may share them; anything a user changes lives in
 ``st.session_state`` and stays private to that browser session.
 """
@@ -17,7 +18,12 @@ from lso.bench.default import EMBEDDED, REPO_ROOT, SHARED_NB201
 from lso.bench.table import BenchmarkTable
 from lso.models.workbench import LatentModel
 
-DEFAULT_RUN = REPO_ROOT / "benchmarks_data" / "default_run"
+
+
+def default_run() -> Path:
+    """The shipped run the app offers beside the user's (``benchmarks_data/default_run``; ``LSO_DEFAULT_RUN``
+    names another, or a missing folder to offer none)."""
+    return Path(os.environ.get("LSO_DEFAULT_RUN", REPO_ROOT / "benchmarks_data" / "default_run"))
 
 
 def workspace() -> Path:

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from common.data import DEFAULT_RUN, load_model, load_table, workspace
+from common.data import default_run, load_model, load_table, workspace
 from lso.space import all_cells
 from lso.train.layout import RunLayout
 from lso.viz.cell_values import hover_texts
@@ -52,8 +52,9 @@ def run_choices() -> dict[str, Path]:
     """Label -> directory of every finished run (one with ``metrics.json``): the workspace's runs, by name, then
     the shipped default run when it exists."""
     choices = {p.name: p for p in sorted(workspace().iterdir()) if RunLayout.at(p).metrics.exists()}
-    if RunLayout.at(DEFAULT_RUN).metrics.exists():
-        choices["default run (shipped)"] = DEFAULT_RUN
+    shipped = default_run()
+    if RunLayout.at(shipped).metrics.exists():
+        choices["default run (shipped)"] = shipped
     return choices
 
 

@@ -187,6 +187,16 @@ class BenchmarkTable:
         self.require_metric(metric)
         return self.row(arch)[metric]
 
+    def default_metric(self, split: str) -> str:
+        """The metric a command uses for ``split`` ("valid" or "test") when none is named: ``<dataset>_<split>`` of
+        the table's dataset, else the first ``*_<split>`` column; ``MetricError`` when there is none."""
+        own = f"{self.meta.dataset}_{split}"
+        found = own if own in self.metrics else next((m for m in self.metrics if m.endswith(f"_{split}")), None)
+        if found is None:
+            raise MetricError(f"this table has no *_{split} metric to default to (name one, e.g. with --signal / "
+                              f"--report / --metric); it has: {', '.join(self.metrics)}")
+        return found
+
     def best(self, metric: str) -> tuple[Cell, float]:
         """The cell with the highest value of ``metric`` (first by index on ties) and that value."""
         values = self.values(metric)

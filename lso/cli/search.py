@@ -36,8 +36,8 @@ def search(
     seed: int = typer.Option(0, "--seed"),
     out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write."),
     run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
-    signal: str = typer.Option("cifar10_valid", "--signal", help="Metric the search sees."),
-    report: str = typer.Option("cifar10_test", "--report", help="Metric reported, never seen by the search."),
+    signal: Optional[str] = typer.Option(None, "--signal", help="Metric the search sees (default: the table's <dataset>_valid)."),
+    report: Optional[str] = typer.Option(None, "--report", help="Metric reported, never seen by the search (default: <dataset>_test)."),
     device: str = typer.Option("cpu", "--device"),
 ) -> None:
     """Run one search and write RESULT.json: {"queries": [...], "best": {...}, "config": {...}}."""
@@ -50,7 +50,9 @@ def search(
     from lso.search import TableOracle, default_registry, run_search
 
     spec = default_registry()[method]  # unknown / not-yet-installed methods fail before loading the table
-    oracle = TableOracle(BenchmarkTable.load(bench), signal, report)
+    table = BenchmarkTable.load(bench)
+    signal, report = signal or table.default_metric("valid"), report or table.default_metric("test")
+    oracle = TableOracle(table, signal, report)
     result = run_search(spec, oracle, budget=budget, seed=seed, run_dir=run, device=device)
     result.save(out)
     best = result.best

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from lso.cli.console import make_console
@@ -15,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 def train(
     bench: Path = typer.Option(..., "--bench", help="Benchmark table (.csv or .parquet) with the label metric."),
-    metric: str = typer.Option("cifar10_valid", "--metric", help="Metric the surrogate learns."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Metric the surrogate learns (default: the table's <dataset>_valid)."),
     labels: int = typer.Option(300, "--labels", help="Labelled cells, a seeded random sample (0: unsupervised)."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
@@ -26,8 +27,11 @@ def train(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Train the graph VAE and the ICNN surrogate; write config, checkpoints, history and metrics.json to --out."""
+    from lso.bench import BenchmarkTable
     from lso.train import TrainConfig, train_run
 
+    if metric is None:
+        metric = BenchmarkTable.load(bench).default_metric("valid")
     config = TrainConfig(epochs=epochs, labels=labels, seed=seed, pseudo_labels=pseudo_labels)
     result = train_run(bench, metric, config, out, device=device, resume=resume, progress=progress)
     m = result.metrics

@@ -117,7 +117,7 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
     {
         p.name: p
         for p in (
-            # The default of the embedded benchmark: short enough for 6,466 cells on 2 CPU cores (about 1.3 s per
+            # The default of the embedded benchmark: short enough for 6,466 cells on 2 CPU cores (median 0.47 s per
             # run on one thread) and undertrained on purpose: with 6 epochs on the full split every connected cell
             # reaches 96-98% and seed noise decides the ranking (seed-to-seed Spearman 0.34 on 30 cells); with
             # 3 epochs on 300 images accuracies spread over 70-90% (benchmarks/bench_oracle.py).
