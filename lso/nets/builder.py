@@ -2,8 +2,8 @@
 
 Isomorphic cells share one set of runs (6,466 classes for 15,625 cells); every official index gets the row of
 its class. Runs are written to a JSON-lines cache as they finish (``lso.nets.cache``), so a build that is
-interrupted resumes where it stopped. Work goes to local worker processes (``spawn``, one torch thread each), or
-runs in this process with ``workers=0``.
+interrupted resumes where it stopped. Work goes to local worker processes (``spawn``, one torch thread each), runs
+in this process with ``workers=0``, or goes to a Ray cluster (``ray``, ``lso.nets.ray_runner``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class BuildConfig:
     ``cache`` defaults to ``<out>.runs.jsonl`` beside the table. ``limit`` trains at most that many unique cells
     (the first ones in official index order, itself a seeded shuffle) and writes a partial table.
     ``workers=0`` trains in this process (e.g. on one GPU); ``workers>=1`` uses that many spawned processes.
+    ``ray`` (a cluster address, or "local" for a private one) sends the runs to a Ray cluster instead, one actor
+    per CPU (per GPU with a CUDA device); ``workers`` is then ignored.
     """
 
     protocol: TrainProtocol
@@ -47,6 +49,7 @@ class BuildConfig:
     device: str = "cpu"
     data_root: Path | None = None
     progress: bool = True
+    ray: str | None = None
 
     @property
     def cache_path(self) -> Path:
@@ -154,7 +157,8 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
     protocol = config.protocol
     if config.workers < 0:
         raise LsoError(f"workers must be >= 0, got {config.workers}")
-    device = resolve_device(config.device)
+    # On a Ray cluster the nodes, not this process, must have the device.
+    device = resolve_device(config.device) if config.ray is None else None
     cache = RunCache(protocol, config.cache_path)
     cells = representatives(config.limit)
     pending = [(c.to_string(), s) for c in cells for s in protocol.seeds if cache.get(c.canonical(), s) is None]
@@ -167,8 +171,15 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
         seconds.append(result.wall_time_s)
 
     bar = tqdm(total=len(pending), desc=f"training {protocol.name}", unit="run", disable=not config.progress)
+    ran_on = ""
     try:
-        if config.workers == 0:
+        if config.ray is not None:
+            if pending:
+                from lso.nets.ray_runner import run_on_ray
+
+                ran_on = run_on_ray(config.ray, protocol, config.data_root, config.device, pending, done,
+                                    lambda: bar.update(1))
+        elif config.workers == 0:
             data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
             for arch, seed in pending:
                 done(train_cell(arch, protocol, data, seed, device))  # type: ignore[arg-type]
@@ -178,8 +189,14 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
     finally:
         bar.close()
     wall = time.perf_counter() - start
+    if device is None:
+        described = ran_on or f"ray cluster {config.ray} (nothing left to train)"
+    elif config.workers == 0:
+        described = describe_device(device)
+    else:
+        described = f"{device.type}, {config.workers} worker process(es), 1 thread each"
     extra = {
-        "device": describe_device(device) if config.workers == 0 else f"{device.type}, {config.workers} worker process(es), 1 thread each",
+        "device": described,
         "hardware": f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpu(s)".strip(),
         "torch": torch.__version__,
     }
