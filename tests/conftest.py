@@ -60,3 +60,17 @@ def app_workspace(tiny_run: Path, tmp_path: Path, monkeypatch) -> Path:
     shutil.copytree(tiny_run, root / "tiny")
     monkeypatch.setenv("LSO_WORKSPACE", str(root))
     return root
+
+
+@pytest.fixture()
+def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
+    """An app workspace (``LSO_WORKSPACE``) holding one small table, ``imported toy`` (300 cells, metric
+    ``toy_valid``), so app trainings and refinements take seconds."""
+    from lso.bench import BenchmarkTable
+    from lso.space import cell_from_index
+
+    root = tmp_path / "workspace"
+    BenchmarkTable.from_metrics({cell_from_index(i): {"toy_valid": 50.0 + (i * 37 % 101) / 4} for i in range(300)}
+                                ).save(root / "toy.parquet")
+    monkeypatch.setenv("LSO_WORKSPACE", str(root))
+    return root

@@ -6,23 +6,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from lso.bench import BenchmarkTable
-from lso.space import Cell, cell_from_index
+from lso.space import Cell
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture()
-def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
-    """A workspace holding one small table, ``imported toy`` (300 cells, metric ``toy_valid``)."""
-    root = tmp_path / "workspace"
-    BenchmarkTable.from_metrics({cell_from_index(i): {"toy_valid": 50.0 + (i * 37 % 101) / 4} for i in range(300)}
-                                ).save(root / "toy.parquet")
-    monkeypatch.setenv("LSO_WORKSPACE", str(root))
-    return root
 
 
 def refine_page() -> AppTest:

@@ -12,20 +12,8 @@ from typing import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lso.bench import BenchmarkTable
-from lso.space import cell_from_index
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture()
-def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
-    """An empty workspace holding one small table, ``imported toy`` (300 cells, metric ``toy_valid``)."""
-    root = tmp_path / "workspace"
-    BenchmarkTable.from_metrics({cell_from_index(i): {"toy_valid": 50.0 + (i * 37 % 101) / 4} for i in range(300)}
-                                ).save(root / "toy.parquet")
-    monkeypatch.setenv("LSO_WORKSPACE", str(root))
-    return root
 
 
 def train_page() -> AppTest:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from lso.atomic import write_json as write_json_atomic
-from lso.atomic import write_text as write_text_atomic
 from lso.search.oracle import Evaluation
 
 
