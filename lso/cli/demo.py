@@ -1,4 +1,4 @@
-"""CLI: `lso demo`, the headless pipeline on the default benchmark (what `make run` runs)."""
+"""CLI: `lso demo`, the headless pipeline on the default benchmark (train, then CR-LSO vs. a baseline; no UI)."""
 
 from __future__ import annotations
 
