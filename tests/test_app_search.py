@@ -105,6 +105,17 @@ def test_random_search_with_a_baseline_shows_curves_map_and_csv(app_workspace, n
     assert not at.exception
 
 
+def test_found_cells_are_offered_on_the_refine_page(app_workspace, nb201_dir):
+    at = open_page(nb201_dir)
+    outcome = run_search(at, "random", 20, ["rea"])
+    at.switch_page("views/refine.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    found = at.selectbox(key="refine_found")
+    assert len(found.options) == 2 and found.options[0].startswith("random (")
+    found.select(found.options[0]).run()
+    assert at.text_input(key="refine_arch").value == outcome.main.best.cell.to_string()
+
+
 def test_latent_search_charges_the_run_labels_and_draws_its_trajectory(app_workspace, nb201_dir, downloads):
     at = open_page(nb201_dir)
     labels = label_classes(app_workspace / "tiny")  # 60 labels, fewer classes: the rest is the search's own

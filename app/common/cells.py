@@ -1,4 +1,5 @@
-"""A text box where the user names one cell: an official arch string or an official index."""
+"""A text box where the user names one cell (an official arch string or an official index), and the cells the
+user's last search found, which the Refine page offers as starting points."""
 
 from __future__ import annotations
 
@@ -29,3 +30,16 @@ def cell_input(label: str, default: str, key: str) -> Cell | None:
     except ArchStringError as err:
         st.error(f"{label}: {err}")
         return None
+
+
+FOUND_KEY = "found_cells"  # session state: label -> arch string of the best cell per method of the last search
+
+
+def remember_found(found: dict[str, str]) -> None:
+    """Keep the last search's best cells (label -> arch) for the Refine page of this browser session."""
+    st.session_state[FOUND_KEY] = dict(found)
+
+
+def found_cells() -> dict[str, str]:
+    """The cells ``remember_found`` kept in this session (empty before any search)."""
+    return dict(st.session_state.get(FOUND_KEY, {}))

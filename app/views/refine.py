@@ -4,6 +4,7 @@ in the background, with live accuracy-vs-parameters curves."""
 import json
 
 import streamlit as st
+from common.cells import found_cells
 from common.data import load_table, pick_table
 from common.jobs_view import is_running, job_panel, start_job
 
@@ -58,6 +59,15 @@ def use_top_cell() -> None:
 c2.selectbox(f"...and start from one of the best cells of {label}", list(top["arch"]), index=None,
              key="refine_top", on_change=use_top_cell, placeholder="choose a top cell",
              format_func=lambda a: f"{float(top.loc[top['arch'] == a, rank_by].iloc[0]):.2f}  {a}")
+found = found_cells()
+if found:
+    def use_found_cell() -> None:
+        picked = st.session_state.get("refine_found")
+        if picked:
+            st.session_state[ARCH_KEY] = found[picked]
+
+    st.selectbox("...or a cell your last search found", list(found), index=None, key="refine_found",
+                 on_change=use_found_cell, placeholder="choose a found cell")
 arch = st.text_input("Cell to refine (NAS-Bench-201 string)", key=ARCH_KEY)
 d1, d2, d3, d4 = st.columns([2, 1, 1, 1])
 methods = d1.multiselect("Methods", METHODS, default=list(METHODS))

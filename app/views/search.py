@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from common.cells import remember_found
 from common.data import pick_table
 from common.jobs_view import is_running, job_panel, start_job
 from common.latent import latent_view, run_choices, run_mtime
@@ -114,6 +115,7 @@ for r in outcome.results:
     rows.append({"method": r.method, "queries": r.num_queries, "labels": r.precharged, "arch": s.arch,
                  "index": s.index, signal: s.signal, f"rank by {signal}": s.signal_rank, report: s.report,
                  f"rank by {report}": s.report_rank, "seconds": round(r.wall_seconds, 2)})
+remember_found({f"{r['method']} ({r[signal]:.2f} {signal})": r["arch"] for r in rows})  # offered on Refine
 if rows:
     best = rows[0]
     a, b, c = st.columns(3)
