@@ -77,3 +77,16 @@ def test_compare_writes_table_curves_and_plot(nb201_dir, tmp_path, capsys):
 
     curves = pd.read_csv(out / "curves.csv")
     assert len(curves) == 2 * 2 * 40 and (curves.groupby(["method", "seed"]).best_signal.diff().dropna() >= 0).all()
+
+
+def test_compare_defaults_to_the_tables_own_metrics_and_a_top_1pct_target(tmp_path, capsys):
+    from lso.bench import BenchmarkTable
+    from lso.bench.default import EMBEDDED
+
+    table = BenchmarkTable.load(EMBEDDED)
+    target = round(float(table.frame.drop_duplicates("unique_id")["digits_test"].quantile(0.99)), 2)
+    argv = ["search", "compare", "--bench", str(EMBEDDED), "--methods", "random", "--seeds", "2", "--budgets", "10",
+            "--out", str(tmp_path / "cmp"), "--no-progress"]
+    assert run_cli(argv) == 0
+    printed = capsys.readouterr().out
+    assert "search on digits_valid, report digits_test" in printed and f"digits_test >= {target:g}" in printed

@@ -46,8 +46,12 @@ def test_table_is_complete_and_records_its_protocol(table: BenchmarkTable, sheet
         values = table.values(m)
         assert np.isfinite(values).all() and values.min() >= 0 and values.max() <= 100
     protocol = TrainProtocol.from_dict(json.loads(table.meta.extra["protocol"]))
-    assert protocol == get_protocol("digits-fast")
+    assert protocol == get_protocol("digits-fast-2seeds")
     assert protocol.to_dict() == sheet["protocol"]
+    for seed in protocol.seeds:  # the per-seed columns behind the means
+        assert np.isfinite(table.values(f"digits_valid_seed{seed}")).all()
+    mean = (table.values("digits_valid_seed0") + table.values("digits_valid_seed1")) / 2
+    assert np.allclose(table.values("digits_valid"), mean)
 
 
 def test_commands_default_to_the_tables_own_metrics(table: BenchmarkTable):
@@ -60,7 +64,12 @@ def test_isomorphic_cells_share_one_result(table: BenchmarkTable):
 
 
 def test_datasheet_figures_are_the_tables(table: BenchmarkTable, sheet: dict):
+    from lso.train.correlation import spearman
+
     frame = table.frame.drop_duplicates("unique_id")
+    seed0, seed1 = frame["digits_valid_seed0"].to_numpy(), frame["digits_valid_seed1"].to_numpy()
+    assert spearman(seed0, seed1) == pytest.approx(sheet["seed_noise"]["valid_spearman_all"])
+    assert np.quantile(np.abs(seed0 - seed1), 0.95) == pytest.approx(sheet["seed_noise"]["valid_abs_diff_p95"])
     valid = frame["digits_valid"].to_numpy()
     assert valid.max() == pytest.approx(sheet["valid"]["best"])
     assert np.median(valid) == pytest.approx(sheet["valid"]["median"])
@@ -71,8 +80,8 @@ def test_datasheet_figures_are_the_tables(table: BenchmarkTable, sheet: dict):
 
 
 def test_retrained_cells_match_the_table_within_seed_noise(table: BenchmarkTable, sheet: dict):
-    """The best cell, the median cell and a disconnected one, retrained with the committed protocol and seed."""
-    protocol = get_protocol("digits-fast")
+    """The best cell, the median cell and a disconnected one, retrained with the committed protocol and seeds."""
+    protocol = get_protocol("digits-fast-2seeds")
     data = load_dataset(protocol.dataset, protocol.split_seed)
     frame = table.frame.drop_duplicates("unique_id").sort_values("digits_valid")
     picks = [int(frame["index"].iloc[-1]), int(frame["index"].iloc[len(frame) // 2]), int(frame["index"].iloc[0])]
@@ -82,10 +91,12 @@ def test_retrained_cells_match_the_table_within_seed_noise(table: BenchmarkTable
     torch.set_num_threads(1)  # as the builder trains (one thread per worker)
     try:
         for index in picks:
-            result = train_cell(cells[index], protocol, data, seed=protocol.seeds[0])
-            stored = table.query(index, "digits_valid")
-            assert abs(result.valid_acc - stored) <= tolerance, (cells[index].to_string(), result.valid_acc, stored)
-            assert result.params == int(table.query(index, "params"))
+            for seed in protocol.seeds:
+                result = train_cell(cells[index], protocol, data, seed=seed)
+                stored = table.query(index, f"digits_valid_seed{seed}")
+                assert abs(result.valid_acc - stored) <= tolerance, (cells[index].to_string(), seed, result.valid_acc,
+                                                                     stored)
+                assert result.params == int(table.query(index, "params"))
     finally:
         torch.set_num_threads(threads)
 

@@ -71,9 +71,9 @@ def compare(
     seeds: int = typer.Option(20, "--seeds", help="Number of seeds (0..N-1)."),
     budgets: str = typer.Option("50,100,150,300", "--budgets", help="Comma-separated query budgets."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
-    signal: str = typer.Option("cifar10_valid", "--signal"),
-    report: str = typer.Option("cifar10_test", "--report"),
-    target: float = typer.Option(94.3, "--target", help="Count the queries needed to reach report >= target."),
+    signal: Optional[str] = typer.Option(None, "--signal", help="Metric the searches see (default: the table's <dataset>_valid)."),
+    report: Optional[str] = typer.Option(None, "--report", help="Metric reported (default: <dataset>_test)."),
+    target: Optional[float] = typer.Option(None, "--target", help="Count the queries needed to reach report >= target (default: the report's top-1% value over unique cells, e.g. 94.3 on NB201 CIFAR-10)."),
     horizon: int = typer.Option(0, "--horizon", help="Queries per run (default: the largest budget)."),
     run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -86,9 +86,14 @@ def compare(
         budget_list = tuple(int(b) for b in _split(budgets))
     except ValueError as err:
         raise LsoError(f"--budgets must be comma-separated integers, got {budgets!r}") from err
+    table = BenchmarkTable.load(bench)
+    signal, report = signal or table.default_metric("valid"), report or table.default_metric("test")
+    if target is None:
+        table.require_metric(report)
+        target = round(float(table.frame.drop_duplicates("unique_id")[report].quantile(0.99)), 2)
     config = CompareConfig(methods=tuple(_split(methods)), seeds=tuple(range(seeds)), budgets=budget_list,
                            signal=signal, report=report, target=target, horizon=horizon)
-    comparison = compare_methods(BenchmarkTable.load(bench), config, run_dir=run, progress=progress)
+    comparison = compare_methods(table, config, run_dir=run, progress=progress)
     files = write_comparison(comparison, out)
     make_console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)

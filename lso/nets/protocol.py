@@ -117,15 +117,16 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
     {
         p.name: p
         for p in (
-            # The default of the embedded benchmark: short enough for 6,466 cells on 2 CPU cores (median 0.47 s per
-            # run on one thread) and undertrained on purpose: with 6 epochs on the full split every connected cell
-            # reaches 96-98% and seed noise decides the ranking (seed-to-seed Spearman 0.34 on 30 cells); with
-            # 3 epochs on 300 images accuracies spread over 70-90% (benchmarks/bench_oracle.py).
+            # Short enough for 6,466 cells on 2 CPU cores (median 0.47 s per run on one thread) and undertrained on
+            # purpose: with 6 epochs on the full split every connected cell reaches 96-98% and seed noise decides
+            # the ranking (seed-to-seed Spearman 0.34 on 30 cells); with 3 epochs on 300 images accuracies spread
+            # over 70-90% (benchmarks/bench_oracle.py). One run is still noisy (seed-to-seed Spearman 0.57).
             TrainProtocol(
                 name="digits-fast", dataset="digits", epochs=3, optimizer="sgd", lr=0.05, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=(0,), split_seed=0, train_samples=300,
             ),
-            # Same recipe, two seeds per cell averaged: a less noisy table for twice the time.
+            # The embedded default benchmark (benchmarks_data/default.parquet): the same recipe, two seeds per cell
+            # averaged, a less noisy table for twice the time.
             TrainProtocol(
                 name="digits-fast-2seeds", dataset="digits", epochs=3, optimizer="sgd", lr=0.05, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=(0, 1), split_seed=0, train_samples=300,
