@@ -20,7 +20,7 @@ def build(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Registered dataset, e.g. digits."),
     out: Path = typer.Option(..., "--out", "-o", help="Parquet table to write."),
     protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Registered protocol (default: the dataset's first)."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Local worker processes (default: one per CPU core; 0: train in this process)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Local worker processes (default: one per CPU core on CPU, 0 with a GPU device; 0: train in this process)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Train only the first N unique cells (partial table)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Run cache (default: <out>.runs.jsonl); resumes from it."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda[:k] or auto."),
@@ -29,8 +29,8 @@ def build(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar with ETA."),
 ) -> None:
     """Train every unique cell (isomorphic cells share one run), resumably, and write all 15,625 rows."""
-    if workers is None:
-        workers = os.cpu_count() or 1
+    if workers is None:  # fill the CPU cores; one GPU is best fed by this process alone
+        workers = (os.cpu_count() or 1) if device == "cpu" else 0
     chosen = get_protocol(protocol) if protocol else default_protocol(dataset)
     if chosen.dataset != dataset:
         raise LsoError(f"protocol {chosen.name!r} is for dataset {chosen.dataset!r}, not {dataset!r}")
