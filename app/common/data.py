@@ -16,6 +16,7 @@ import streamlit as st
 
 from lso.bench.default import EMBEDDED, REPO_ROOT, SHARED_NB201
 from lso.bench.table import BenchmarkTable
+from lso.errors import MetricError
 from lso.models.workbench import LatentModel
 
 
@@ -62,6 +63,17 @@ def pick_table(key: str = "table") -> tuple[str, BenchmarkTable]:
     label = st.sidebar.selectbox("Benchmark table", list(choices), key=key)
     st.session_state[kept] = label
     return label, load_table(str(choices[label]))
+
+
+def metric_index(table: BenchmarkTable, *splits: str) -> int:
+    """Position in ``table.metrics`` of the metric a select box shows first: the table's own metric of the first of
+    ``splits`` it has (``BenchmarkTable.default_metric``, as the CLI defaults), else 0."""
+    for split in splits:
+        try:
+            return table.metrics.index(table.default_metric(split))
+        except MetricError:
+            continue
+    return 0
 
 
 @st.cache_resource(show_spinner="Loading the table...")

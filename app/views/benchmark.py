@@ -4,20 +4,11 @@ import numpy as np
 import streamlit as st
 
 from common.cells import parse_cell_text
-from common.data import pick_table
+from common.data import metric_index, pick_table
 from lso.errors import LsoError
 from lso.space import Cell, flops, index_of, num_params, unique_ids
 from lso.viz.cell_graph import cell_graph_figure
 from lso.viz.histogram import metric_histogram
-
-
-def default_metric(metrics: tuple[str, ...]) -> int:
-    """Index of the metric shown first: a validation accuracy, else a test accuracy, else the first column."""
-    for suffix in ("_valid", "_test"):
-        for i, m in enumerate(metrics):
-            if m.endswith(suffix):
-                return i
-    return 0
 
 
 st.title("Benchmark")
@@ -31,7 +22,7 @@ if not table.metrics:
     st.stop()
 
 left, right = st.columns([3, 2])
-metric = left.selectbox("Metric", table.metrics, index=default_metric(table.metrics), key="bench_metric")
+metric = left.selectbox("Metric", table.metrics, index=metric_index(table, "valid", "test"), key="bench_metric")
 k = right.number_input("Top k", min_value=1, max_value=200, value=10, step=1, key="bench_k")
 values = table.values(metric)
 top = table.top(metric, int(k))

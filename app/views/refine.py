@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 from common.cells import found_cells
-from common.data import load_table, pick_table
+from common.data import load_table, metric_index, pick_table
 from common.jobs_view import is_running, job_panel, start_job
 
 from lso.bench.default import EMBEDDED
@@ -44,9 +44,7 @@ device = resolve_device("auto")
 st.session_state.setdefault(ARCH_KEY, default_cell())
 
 c1, c2 = st.columns(2)
-metrics = list(table.metrics)
-valid = [i for i, m in enumerate(metrics) if m.endswith("_valid")]
-rank_by = c1.selectbox("Rank the table's cells by", metrics, index=valid[0] if valid else 0)
+rank_by = c1.selectbox("Rank the table's cells by", table.metrics, index=metric_index(table, "valid"))
 top = table.top(rank_by, k=20)
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from common.cells import remember_found
-from common.data import pick_table
+from common.data import metric_index, pick_table
 from common.jobs_view import is_running, job_panel, start_job
 from common.latent import latent_view, run_choices, run_mtime
 from lso.errors import LsoError
@@ -21,10 +21,6 @@ from lso.viz.latent_map import latent_map_figure
 from lso.viz.search_figures import best_so_far_figure, live_figure, trajectory_figure
 
 JOB = "search_job"
-
-
-def first_with(metrics: list[str], suffix: str) -> int:
-    return next((i for i, m in enumerate(metrics) if m.endswith(suffix)), 0)
 
 
 @st.cache_resource(show_spinner="Drawing the latent map...", max_entries=4)
@@ -42,8 +38,8 @@ if not metrics:
     st.stop()
 
 a, b = st.columns(2)
-signal = a.selectbox("Signal (the search sees it)", metrics, index=first_with(metrics, "_valid"), key="search_signal")
-report = b.selectbox("Report (the search never sees it)", metrics, index=first_with(metrics, "_test"),
+signal = a.selectbox("Signal (the search sees it)", metrics, index=metric_index(table, "valid"), key="search_signal")
+report = b.selectbox("Report (the search never sees it)", metrics, index=metric_index(table, "test"),
                      key="search_report")
 methods = list(registry)
 a, b, c, d = st.columns([2, 3, 1, 1])

@@ -3,7 +3,7 @@
 import time
 
 import streamlit as st
-from common.data import pick_table, table_choices, workspace
+from common.data import metric_index, pick_table, table_choices, workspace
 from common.jobs_view import is_running, job_panel, start_job
 
 from lso.device import describe_device, resolve_device
@@ -32,9 +32,7 @@ def training_target() -> str | None:
 
 
 with st.form("train_form"):
-    metrics = list(table.metrics)
-    valid = [i for i, m in enumerate(metrics) if m.endswith("_valid")]
-    metric = st.selectbox("Metric to learn", metrics, index=valid[0] if valid else 0)
+    metric = st.selectbox("Metric to learn", table.metrics, index=metric_index(table, "valid"))
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", 1, 500, DEFAULTS.epochs)
     labels = c2.number_input("Labelled cells", 0, len(table), min(DEFAULTS.labels, len(table)),
