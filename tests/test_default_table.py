@@ -104,11 +104,13 @@ def test_retrained_cells_match_the_table_within_seed_noise(table: BenchmarkTable
 def test_default_run_loads_and_decodes_valid_cells():
     from lso.models.workbench import LatentModel
     from lso.train.layout import RunLayout
+    from lso.train.runs import read_run
 
     layout = RunLayout.at(DEFAULT_RUN)
     saved = json.loads(layout.config.read_text())
     assert saved["metric"] == "digits_valid"
     assert layout.table_path(saved["table"]["path"]) == EMBEDDED.resolve()
+    assert read_run(DEFAULT_RUN).table == str(EMBEDDED.resolve())  # the relative record, resolved for listings
     assert saved["table"]["checksum"] == BenchmarkTable.load(EMBEDDED).meta.checksum
     assert not layout.checkpoint.exists()  # the shipped run carries only what loading needs
     model = LatentModel.load(DEFAULT_RUN)

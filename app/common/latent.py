@@ -6,7 +6,6 @@ mtime of its ``metrics.json`` (``run_mtime``), so a retrained run is re-encoded.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,16 +37,6 @@ class LatentView:
     coords: np.ndarray
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """What a run's ``config.json`` says about its data: the metric it was trained on and its table's path
-    ("" when the config names none)."""
-
-    metric: str
-    table_path: str
-    labels: int
-
-
 def run_choices() -> dict[str, Path]:
     """Label -> directory of every finished run (one with ``metrics.json``): the workspace's runs, by name, then
     the shipped default run when it exists."""
@@ -61,15 +50,6 @@ def run_choices() -> dict[str, Path]:
 def run_mtime(run_dir: str | Path) -> float:
     """The cache key of a run: mtime of its ``metrics.json`` (written last by training)."""
     return RunLayout.at(run_dir).metrics.stat().st_mtime
-
-
-def run_info(run_dir: str | Path) -> RunInfo:
-    """The metric, table path and label count recorded in the run's ``config.json``."""
-    layout = RunLayout.at(run_dir)
-    saved = json.loads(layout.config.read_text())
-    table = layout.table_path(str((saved.get("table") or {}).get("path", "")))
-    return RunInfo(metric=str(saved.get("metric", "")), table_path=str(table) if table else "",
-                   labels=int((saved.get("config") or {}).get("labels", 0)))
 
 
 @st.cache_resource(show_spinner="Encoding all 15,625 cells...", max_entries=4)

@@ -8,9 +8,10 @@ import streamlit as st
 
 from common.cells import cell_input
 from common.data import load_model, load_table, pick_table, table_choices
-from common.latent import latent_view, map_hover, map_sample, run_choices, run_info, run_mtime
+from common.latent import latent_view, map_hover, map_sample, run_choices, run_mtime
 from lso.errors import LsoError
 from lso.space import num_cells
+from lso.train.runs import read_run
 from lso.viz.cell_values import cell_values, values_by_index
 from lso.viz.landscape import off_plane_distance, padded_range, plane_landscape
 from lso.viz.landscape_figures import path_profile_figure, plane_landscape_figure
@@ -27,19 +28,19 @@ run_label = st.sidebar.selectbox("Run", list(runs), key="latent_run")
 run_dir = str(runs[run_label])
 try:
     mtime = run_mtime(run_dir)
-    info = run_info(run_dir)
+    info = read_run(run_dir)
     model = load_model(run_dir, mtime)
     view = latent_view(run_dir, mtime)
 except (LsoError, OSError, ValueError) as err:
     st.error(f"Cannot load run {run_label}: {err}")
     st.stop()
 
-if info.table_path and Path(info.table_path).exists():
-    table_path, table = info.table_path, load_table(info.table_path)
-    st.caption(f"Run **{run_label}**: trained on `{info.table_path}` ({info.metric}, {info.labels} labels).")
+if info.table and Path(info.table).exists():
+    table_path, table = info.table, load_table(info.table)
+    st.caption(f"Run **{run_label}**: trained on `{info.table}` ({info.metric}, {info.labels} labels).")
 else:
     table_path, table = str(table_choices()[table_label]), picked_table
-    st.warning(f"The table this run was trained on ({info.table_path or 'not recorded'}) is missing: "
+    st.warning(f"The table this run was trained on ({info.table or 'not recorded'}) is missing: "
                f"colouring with the picked table **{table_label}** instead.")
 metrics = table.metrics
 metric = st.sidebar.selectbox("Colour by", metrics, key="latent_metric",

@@ -34,6 +34,9 @@ class RunsError(LsoError):
 class RunInfo:
     """One run directory as listed: its settings from ``config.json`` and key figures from ``metrics.json``.
 
+    ``table`` is the path of the benchmark table the run was trained on (a relative record resolved from the run
+    directory, ``RunLayout.table_path``; "" when none is recorded).
+
     ``epochs`` is the configured number, ``epochs_done`` the rows of ``history.csv``; ``metrics`` holds the
     ``KEY_METRICS`` found (empty while the run is unfinished; NaN where the file has null).
     """
@@ -80,7 +83,8 @@ def read_run(path: str | Path) -> RunInfo:
     done = 0
     if layout.history.exists():
         done = max(0, len(layout.history.read_text(encoding="utf-8").strip().splitlines()) - 1)
-    return RunInfo(path=layout.root, metric=str(saved.get("metric", "")), table=str(saved.get("table", {}).get("path", "")),
+    table = layout.table_path(str((saved.get("table") or {}).get("path", "")))
+    return RunInfo(path=layout.root, metric=str(saved.get("metric", "")), table=str(table) if table else "",
                    epochs=config.epochs, epochs_done=done, labels=config.labels, seed=config.seed,
                    latent_dim=config.latent_dim, created=str(saved.get("created", "")),
                    complete=layout.metrics.exists(), metrics=metrics)
