@@ -92,6 +92,25 @@ class Reporter:
             return self._events[-1] if self._events else None
 
 
+class RelayReporter(Reporter):
+    """A reporter for one part of a longer job: each of its events goes on to ``parent`` as
+    ``parent(*transform(event))`` (``transform`` returns ``(done, total, message, figures)``, e.g. ``done`` shifted
+    by the parts before), and it shares the parent's stop request."""
+
+    def __init__(self, parent: Reporter,
+                 transform: Callable[[ProgressEvent], tuple[int, int, str, Mapping[str, float]]]) -> None:
+        super().__init__(on_event=self._forward)
+        self._parent, self._transform = parent, transform
+
+    def _forward(self, event: ProgressEvent) -> None:
+        done, total, message, figures = self._transform(event)
+        self._parent(done, total, message, **figures)
+
+    def check(self) -> None:
+        self._parent.check()
+        super().check()
+
+
 class Job(Generic[T]):
     """Run ``work(reporter)`` in a daemon thread.
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from lso.errors import LsoError
-from lso.jobs import Cancelled, Job, ProgressEvent, Reporter
+from lso.jobs import Cancelled, Job, ProgressEvent, RelayReporter, Reporter
 
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -69,6 +69,19 @@ def test_progress_event_fraction_is_clipped():
     assert ProgressEvent(-1, 4).fraction == 0.0
     assert ProgressEvent(3, 0).fraction == 0.0
     assert ProgressEvent(1, 4).fraction == 0.25
+
+
+def test_relay_reporter_forwards_transformed_events_and_shares_the_stop():
+    parent = Reporter()
+    part = RelayReporter(parent, lambda e: (10 + e.done, 20, f"part 2: {e.message}", {"best": e.figures["x"]}))
+    part(3, 10, "three", x=1.5)
+    assert [(e.done, e.total, e.message, dict(e.figures)) for e in parent.events] == [(13, 20, "part 2: three",
+                                                                                         {"best": 1.5})]
+    parent.cancel()
+    with pytest.raises(Cancelled):
+        part.check()
+    with pytest.raises(Cancelled):
+        part(4, 10, "four", x=2.0)
 
 
 def test_refine_reports_every_round_with_params_and_accuracy():

@@ -34,7 +34,7 @@ from lso.atomic import write_json, write_text
 from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
-from lso.jobs import ProgressEvent, Reporter
+from lso.jobs import RelayReporter, Reporter
 from lso.growth.cost import count_macs, count_params, cost_model
 from lso.growth.nb201 import (example_input, inner_widths, narrow_widths, network_with_inner_widths,
                               reduction_sites)
@@ -364,7 +364,7 @@ def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = M
     results = {}
     jobs = [(m, s) for s in seeds for m in methods]
     for k, (m, s) in enumerate(tqdm(jobs, desc="refine compare", disable=not progress)):
-        child = None if reporter is None else _RunReporter(reporter, k, len(jobs), rounds, f"run {k + 1}/{len(jobs)}, seed {s}")
+        child = None if reporter is None else _run_relay(reporter, k, len(jobs), rounds, f"run {k + 1}/{len(jobs)}, seed {s}")
         results[(m, int(s))] = refine(cell, dataset, m, rounds, budget_params, int(s), device, data=data,
                                       progress=False, reporter=child, **refine_kwargs)
     budget = next(iter(results.values())).config["budget_params"]
@@ -372,22 +372,11 @@ def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = M
                             seeds=tuple(int(s) for s in seeds), budget_params=budget, results=results)
 
 
-class _RunReporter(Reporter):
-    """Forwards the reports of run ``run`` of ``runs`` (each ``rounds + 1`` units) to the comparison's reporter and
-    shares its stop request."""
-
-    def __init__(self, parent: Reporter, run: int, runs: int, rounds: int, label: str) -> None:
-        super().__init__(on_event=self._forward)
-        self._parent, self._run, self._runs, self._units, self._label = parent, run, runs, rounds + 1, label
-
-    def _forward(self, event: ProgressEvent) -> None:
-        done = self._run * self._units + event.done + (1 if event.figures else 0)
-        self._parent(done, self._runs * self._units, f"{self._label}: {event.message}", run=float(self._run),
-                     **event.figures)
-
-    def check(self) -> None:
-        self._parent.check()
-        super().check()
+def _run_relay(parent: Reporter, run: int, runs: int, rounds: int, label: str) -> RelayReporter:
+    """Run ``run`` of ``runs`` (each ``rounds + 1`` units) reporting into the comparison's reporter."""
+    units = rounds + 1
+    return RelayReporter(parent, lambda e: (run * units + e.done + (1 if e.figures else 0), runs * units,
+                                            f"{label}: {e.message}", {"run": float(run), **e.figures}))
 
 
 def accuracy_vs_params_figure(comparison: RefineComparison):  # -> plotly.graph_objects.Figure

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lso.errors import LsoError
-from lso.jobs import Reporter
+from lso.jobs import RelayReporter, Reporter
 from lso.search.oracle import Oracle
 from lso.search.registry import MethodRegistry, default_registry, run_search
 from lso.search.result import SearchResult
@@ -60,16 +60,11 @@ class PlanOutcome:
         return self.results[0]
 
 
-class _Shifted:
-    """Forwards one run's reports to the job's reporter: ``done`` shifted by the queries of the runs before it,
-    ``total`` the whole plan, and the run's best signal under the method's name (one report per charged query)."""
-
-    def __init__(self, outer: Reporter, method: str, offset: int, total: int) -> None:
-        self._outer, self._method, self._offset, self._total = outer, method, offset, total
-
-    def __call__(self, done: int, total: int, message: str = "", **figures: float) -> None:
-        best = figures.get("best_signal", float("nan"))
-        self._outer(self._offset + done, self._total, message, **{self._method: best})
+def _relay(outer: Reporter, method: str, offset: int, total: int) -> RelayReporter:
+    """One run's reports to the job's reporter: ``done`` shifted by the queries of the runs before it, ``total`` the
+    whole plan, and the run's best signal under the method's name (one report per charged query)."""
+    return RelayReporter(outer, lambda e: (offset + e.done, total, e.message,
+                                           {method: e.figures.get("best_signal", float("nan"))}))
 
 
 def run_plan(
@@ -94,7 +89,7 @@ def run_plan(
     total = plan.budget * len(specs)
     results: list[SearchResult] = []
     for k, spec in enumerate(specs):
-        shifted = _Shifted(reporter, spec.name, k * plan.budget, total) if reporter is not None else None
+        shifted = _relay(reporter, spec.name, k * plan.budget, total) if reporter is not None else None
         results.append(
             run_search(spec, oracle, budget=plan.budget, seed=plan.seed, registry=registry, reporter=shifted,
                        run_dir=Path(plan.run_dir) if spec.needs_run and plan.run_dir else None, device=plan.device)
