@@ -2,8 +2,10 @@
 (test accuracy at equal final parameter count, seeds 0..N-1), and the cost of the splitting values (fast route)
 against one training epoch.
 
-Growth acts on the reduction blocks' inner channels only (lso.growth.nb201): the start network has them at
-``--inner-mult`` of NB201's width and every method grows to the same ``--budget-params`` (default: NB201's own size).
+Growth acts on all five width groups of the NB201 network (lso.growth.nb201: the three stage widths and the two
+reduction blocks' inner widths; ``--groups`` picks some): the start network has the stage widths at ``--stage-mult``
+and the inner widths at ``--inner-mult`` of NB201's, and every method grows to the same ``--budget-params``
+(default: NB201's own size).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_refine.py                       # digits-fast, 3 seeds
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_refine.py --train-samples 898 --epochs 6 --out out/bench_refine
@@ -18,7 +20,7 @@ import time
 import torch
 
 from lso.device import describe_device, resolve_device
-from lso.growth.nb201 import network_with_inner_widths
+from lso.growth.nb201 import GROUPS, network_with_widths
 from lso.growth.refine import compare_refine, train_epochs, write_refine_comparison
 from lso.nets.protocol import default_protocol, get_protocol
 
@@ -28,7 +30,7 @@ ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 def epoch_seconds(result, data, protocol, device: torch.device, repeats: int = 3) -> float:
     """Median seconds of one training epoch of the final grown network (same widths) on the protocol's train set."""
     macro = data.macro(protocol.channels, protocol.cells_per_stage)
-    model = network_with_inner_widths(result.config["arch"], macro, result.widths[-1]).to(device)
+    model = network_with_widths(result.config["arch"], macro, result.widths[-1]).to(device)
     train = (data.train if protocol.train_samples is None else data.train.head(protocol.train_samples)).to(device)
     times = []
     for k in range(repeats):
@@ -53,6 +55,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--finetune-epochs", type=int, default=1)
     parser.add_argument("--inner-mult", type=float, default=0.25)
+    parser.add_argument("--stage-mult", type=float, default=0.5)
+    parser.add_argument("--groups", default=",".join(GROUPS), help="width groups that grow (comma-separated)")
+    parser.add_argument("--steps", type=int, default=8, help="block products per group (fast route)")
+    parser.add_argument("--value-samples", type=int, default=128, help="training images for the splitting values")
     parser.add_argument("--budget-params", type=int, default=None)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=None, help="folder for rounds.csv, final.csv, the plot, results.json")
@@ -68,11 +74,13 @@ def main() -> None:
     t0 = time.perf_counter()
     comp = compare_refine(args.arch, args.dataset, seeds=range(args.seeds), rounds=args.rounds,
                           budget_params=args.budget_params, device=device, protocol=protocol,
-                          finetune_epochs=args.finetune_epochs, inner_mult=args.inner_mult)
+                          finetune_epochs=args.finetune_epochs, inner_mult=args.inner_mult,
+                          stage_mult=args.stage_mult, groups=[g for g in args.groups.split(",") if g],
+                          steps=args.steps, value_samples=args.value_samples)
     wall = time.perf_counter() - t0
     print(f"arch {comp.arch} on {comp.dataset} ({protocol.describe()}), device {describe_device(device)}")
     some = next(iter(comp.results.values()))
-    print(f"start {some.rounds[0].params} params, inner widths {some.config['start_widths']}; budget "
+    print(f"start {some.rounds[0].params} params, widths {some.config['start_widths']}; budget "
           f"{comp.budget_params} params; {args.rounds} rounds x {args.finetune_epochs} fine-tune epoch(s); "
           f"wall {wall:.1f} s\n")
     print("Final round, mean (std) over seeds:")

@@ -40,6 +40,7 @@ def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
     assert at.text_input(key="refine_arch").value == best
 
     at.multiselect[0].set_value(["s2d", "scratch"])
+    at.multiselect[1].set_value(["stage1", "reduce2"])  # widths that grow
     at.number_input[0].set_value(1)  # rounds
     button(at, "Run refinement").click().run()
     assert not at.exception and not at.error
@@ -53,6 +54,9 @@ def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
     assert list(final["method"]) == ["s2d", "scratch"]
     assert (final["params"] > 0).all() and final["test_mean"].between(0, 100).all()
     assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 1
+    widths = at.dataframe[1].value.set_index("method")
+    grown = widths.loc["s2d"]  # only the chosen groups grew; stage0 stayed at the start width (half of C=8)
+    assert grown["stage0"] == 4 and grown["stage1"] + grown["reduce2"] > 8 + 8
 
 
 def test_refine_page_shows_a_bad_cell_as_an_error(toy_workspace: Path):

@@ -16,8 +16,7 @@ from lso.data.datasets import load_dataset
 from lso.device import DeviceError
 from lso.errors import ArchStringError, LsoError
 from lso.growth import apply_splits, count_params, random_splits, splitting_candidates
-from lso.growth.nb201 import (full_inner_widths, inner_widths, narrow_network, network_with_inner_widths,
-                              reduction_sites)
+from lso.growth.nb201 import GROUPS, full_widths, narrow_network, network_with_widths, reduction_sites, widths_of
 from lso.growth.refine import ROUND_KEYS, RefineError, refine, scratch_widths
 from lso.nets.protocol import TrainProtocol
 from lso.space import Cell, MacroConfig, num_params
@@ -49,12 +48,17 @@ def _busy_network(seed: int) -> torch.nn.Module:
 def test_sites_cover_the_reduction_blocks_and_full_width_is_nb201():
     model = narrow_network(ARCH, MACRO, 0.5)
     assert [s.name for s in reduction_sites(model)] == ["reduce1", "reduce2"]
-    assert inner_widths(model) == {"reduce1": 4, "reduce2": 8}
-    full = network_with_inner_widths(ARCH, MACRO, full_inner_widths(MACRO))
+    assert widths_of(model) == {"stage0": 4, "reduce1": 4, "stage1": 8, "reduce2": 8, "stage2": 16}
+    narrow = narrow_network(ARCH, MACRO, 0.5, stage_mult=0.5)
+    assert widths_of(narrow) == {"stage0": 2, "reduce1": 4, "stage1": 4, "reduce2": 8, "stage2": 8}
+    assert narrow(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+    full = network_with_widths(ARCH, MACRO, full_widths(MACRO))
     assert count_params(full) == num_params(ARCH, MACRO)
     assert count_params(model) < num_params(ARCH, MACRO)
-    with pytest.raises(LsoError, match="unknown reduction site"):
-        network_with_inner_widths(ARCH, MACRO, {"reduce3": 4})
+    with pytest.raises(LsoError, match="unknown width group"):
+        network_with_widths(ARCH, MACRO, {"reduce3": 4})
+    with pytest.raises(LsoError, match="widths must be >= 1"):
+        network_with_widths(ARCH, MACRO, {"stage1": 0})
 
 
 @pytest.mark.parametrize("rule", ["s3d2", "s3d4", "s2d", "random"])
@@ -76,7 +80,7 @@ def test_split_preserves_the_function_of_the_nb201_network(rule):
     reference = copy.deepcopy(model)
     report = apply_splits(model, sites, chosen, eps=0.0)
     assert sum(report.added.values()) == sum(c.extra for c in chosen)
-    assert inner_widths(model) == report.widths
+    assert {k: widths_of(model)[k] for k in report.widths} == report.widths
     assert count_params(model) > count_params(reference)
     with torch.no_grad():
         for train_mode in (False, True):  # eval: running statistics; train: batch statistics of the copies
@@ -94,7 +98,7 @@ def test_split_preserves_the_function_of_the_nb201_network(rule):
 
 
 def test_refine_respects_the_budget_and_is_reproducible(digits):
-    start = count_params(narrow_network(ARCH, digits.macro(4, 1), 0.25))
+    start = count_params(narrow_network(ARCH, digits.macro(4, 1), 0.25, stage_mult=0.5))
     budget = start + 1500
     runs = {m: refine(ARCH, "digits", m, 2, budget, seed=5, device="cpu", protocol=TINY, data=digits,
                       progress=False) for m in ("s3d", "random", "scratch")}
@@ -152,12 +156,20 @@ def test_cli_writes_result_json(tmp_path):
     assert set(data) == {"rounds", "config"}
     assert len(data["rounds"]) == 3
     assert all(set(r) == set(ROUND_KEYS) for r in data["rounds"])
-    assert data["rounds"][0]["splits"] == {} and set(data["rounds"][1]["splits"]) == {"reduce1", "reduce2"}
-    assert data["rounds"][-1]["params"] <= 46000 < data["rounds"][-1]["params"] + 1000
+    assert data["rounds"][0]["splits"] == {} and set(data["rounds"][1]["splits"]) == set(GROUPS)
+    assert data["rounds"][-1]["params"] <= 46000 < data["rounds"][-1]["params"] + 1500
     cfg = data["config"]
     assert (cfg["method"], cfg["rounds"], cfg["budget_params"], cfg["seed"], cfg["arch"]) == ("s2d", 2, 46000, 1, ARCH)
     assert cfg["device"].startswith("cpu")
     assert "s2d seed 1:" in res.output
+    assert cfg["groups"] == list(GROUPS) and cfg["stage_mult"] == 0.5
+    # --groups: only the reduction blocks' inner widths grow; --stage-mult 1 starts the stages at NB201's width
+    args += ["--groups", "reduce1,reduce2", "--stage-mult", "1", "--rounds", "1"]
+    res = runner.invoke(_app(), args)
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert set(data["rounds"][1]["splits"]) == {"reduce1", "reduce2"}
+    assert data["config"]["widths"][0]["stage2"] == data["config"]["widths"][-1]["stage2"] == 32
 
 
 @pytest.mark.slow

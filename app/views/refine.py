@@ -12,6 +12,7 @@ from lso.bench.default import EMBEDDED
 from lso.data.datasets import DATASETS
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
+from lso.growth.nb201 import GROUPS
 from lso.growth.refine import METHODS, accuracy_vs_params_figure, compare_refine
 from lso.space import Cell
 from lso.viz.refine_figures import refine_points, refine_progress_figure
@@ -72,16 +73,19 @@ methods = d1.multiselect("Methods", METHODS, default=list(METHODS))
 dataset = d2.selectbox("Dataset", list(DATASETS), help="digits ships with scikit-learn; CIFAR needs local files.")
 rounds = d3.number_input("Splitting rounds", 1, 10, 3)
 seed = d4.number_input("Seed", 0, 2**31 - 1, 0)
+grow = st.multiselect("Widths that grow", GROUPS, default=list(GROUPS),
+                      help="stage0-2: the node channels of each stage (split in every op of the stage at once); "
+                           "reduce1-2: the reduction blocks' inner channels.")
 st.caption(f"Runs on {describe_device(device)}. On the digits dataset each method takes a few seconds on a CPU.")
 
-if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not methods):
+if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not methods or not grow):
     try:
         cell = Cell.parse(arch.strip()).to_string()
-        picked, n_rounds, s = tuple(methods), int(rounds), int(seed)
+        picked, n_rounds, s, groups = tuple(methods), int(rounds), int(seed), tuple(grow)
         st.session_state[f"{JOB}:runs"] = [f"{m} (seed {s})" for m in picked]
         start_job(JOB, f"refining on {dataset}",
                   lambda reporter: compare_refine(cell, dataset, methods=picked, seeds=(s,), rounds=n_rounds,
-                                                  device=device, progress=False, reporter=reporter))
+                                                  device=device, progress=False, reporter=reporter, groups=groups))
     except LsoError as err:
         st.error(str(err))
 
@@ -91,6 +95,8 @@ def live(job) -> None:
         comparison = job.result
         st.plotly_chart(accuracy_vs_params_figure(comparison), key=f"{JOB}:result")
         st.dataframe(comparison.final_frame(), hide_index=True)
+        st.caption("Final widths: where each method put its channels")
+        st.dataframe(comparison.widths_frame(), hide_index=True)
         results = {f"{m}/{s}": r.to_dict() for (m, s), r in sorted(comparison.results.items())}
         st.download_button("Download results (JSON)", json.dumps(results, indent=2), file_name="refine.json",
                            mime="application/json")

@@ -15,6 +15,12 @@ _HELP = (
     "--budget-params P --seed 0 --out RESULT.json. `lso refine compare ...` runs s3d, s2d, random, scratch x seeds."
 )
 
+_GROUPS = "stage0,reduce1,stage1,reduce2,stage2"  # lso.growth.nb201.GROUPS, without importing torch for --help
+
+
+def _split(text: str) -> list[str]:
+    return [g.strip() for g in text.split(",") if g.strip()]
+
 
 def register(app: typer.Typer) -> None:
     """Add `lso refine` (a group whose callback runs one refine) and `lso refine compare`."""
@@ -38,6 +44,8 @@ def refine(
     protocol: Optional[str] = typer.Option(None, "--protocol", help="Training protocol (default: the dataset's)."),
     finetune_epochs: int = typer.Option(1, "--finetune-epochs"),
     inner_mult: float = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's."),
+    stage_mult: float = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's."),
+    groups: str = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Run one refine and write RESULT.json: {"rounds": [...], "config": {...}}."""
@@ -49,7 +57,8 @@ def refine(
     from lso.growth.refine import refine as run_refine
 
     result = run_refine(arch, dataset, method, rounds, budget_params, seed, device, protocol=protocol,
-                        finetune_epochs=finetune_epochs, inner_mult=inner_mult, progress=progress)
+                        finetune_epochs=finetune_epochs, inner_mult=inner_mult, stage_mult=stage_mult,
+                        groups=_split(groups), progress=progress)
     result.save(out)
     first, last = result.rounds[0], result.final
     make_console().print(f"{method} seed {seed}: {first.params} -> {last.params} params, test accuracy "
@@ -69,6 +78,8 @@ def compare(
     protocol: Optional[str] = typer.Option(None, "--protocol"),
     finetune_epochs: int = typer.Option(1, "--finetune-epochs"),
     inner_mult: float = typer.Option(0.25, "--inner-mult"),
+    stage_mult: float = typer.Option(0.5, "--stage-mult"),
+    groups: str = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Run methods x seeds; write rounds.csv, final.csv, accuracy_vs_params.html, results.json; print the table."""
@@ -77,7 +88,7 @@ def compare(
     comparison = compare_refine(arch, dataset, methods=[m.strip() for m in methods.split(",") if m.strip()],
                                 seeds=range(seeds), rounds=rounds, budget_params=budget_params, device=device,
                                 progress=progress, protocol=protocol, finetune_epochs=finetune_epochs,
-                                inner_mult=inner_mult)
+                                inner_mult=inner_mult, stage_mult=stage_mult, groups=_split(groups))
     files = write_refine_comparison(comparison, out)
     make_console().print(comparison.final_frame().to_string(index=False, float_format=lambda v: f"{v:.2f}"),
                     highlight=False, soft_wrap=True)

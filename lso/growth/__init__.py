@@ -3,13 +3,16 @@
 Modules: ``sites`` (which neurons are splittable), ``statistics`` (per-sample ``x`` and ``g sigma'' a^2``),
 ``splitting`` (splitting matrices, ``S v`` products, eigenpairs, the ReLU stand-in), ``eigen`` (batched block
 Lanczos), ``signed`` (descent values ``G`` and copies), ``grow`` (apply splits), ``cost`` and ``select``
-(energy-aware selection), ``schedule`` (train -> split -> fine-tune), ``small_nets`` (an MLP and a CNN test bed).
+(energy-aware selection), ``schedule`` (train -> split -> fine-tune over a ``SplitSpace``), ``stages`` (the NB201
+network's stage-width channels as multi-producer sites), ``nb201`` (the NB201 growth space and start network),
+``refine`` (one architecture, four methods), ``small_nets`` (an MLP and a CNN test bed).
 """
 
 from lso.growth.cost import CostModel, count_macs, count_params, cost_model
 from lso.growth.errors import SplittingError
 from lso.growth.grow import SplitReport, apply_splits
-from lso.growth.schedule import GrowthConfig, GrowthResult, RoundRecord, grow_network, splitting_candidates
+from lso.growth.schedule import (GrowthConfig, GrowthResult, RoundRecord, SiteSpace, SplitSpace, grow_network,
+                                 splitting_candidates)
 from lso.growth.select import Selection, select_greedy, select_random
 from lso.growth.signed import NeuronSplit, descent_values, neuron_splits, random_splits, split_value
 from lso.growth.sites import Consumer, NeuronSite
@@ -20,7 +23,7 @@ from lso.growth.statistics import SiteStatistics, collect_statistics
 
 __all__ = [
     "Consumer", "CostModel", "Eigenpairs", "GrowthConfig", "GrowthResult", "NeuronSite", "NeuronSplit",
-    "RoundRecord", "Selection", "SiteStatistics", "SplitReport", "SplittingError", "apply_splits",
+    "RoundRecord", "Selection", "SiteSpace", "SplitSpace", "SiteStatistics", "SplitReport", "SplittingError", "apply_splits",
     "collect_statistics", "cost_model", "count_macs", "count_params", "descent_values", "eigenpairs_exact",
     "eigenpairs_fast", "grow_network", "neuron_splits", "random_splits", "second_derivative_of", "select_greedy",
     "select_random", "site_eigenpairs", "softplus_second_derivative", "split_value", "splitting_candidates",

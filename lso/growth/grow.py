@@ -12,7 +12,7 @@ a channel-major flatten, to the end of a Linear consumer's inputs). Sites are sp
 directions (sized to its layer's input BEFORE the round) still fit when an earlier site adds input channels to it.
 Parameters are replaced by new ``nn.Parameter`` objects: build the optimizer again after a split.
 
-For the NB201 network (``lso.nets``) see the design note in ``lso.growth.sites``.
+For the NB201 network (all five width groups, stage channels included) see ``lso.growth.nb201``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from torch import nn
 
 from lso.growth.errors import SplittingError
 from lso.growth.signed import NeuronSplit
-from lso.growth.sites import NeuronSite, ResolvedSite, check_sites, neuron_rows
+from lso.growth.sites import NeuronSite, Producer, ResolvedSite, check_sites, neuron_rows
 
 
 @dataclass(frozen=True)
@@ -84,39 +84,68 @@ def _grow_consumer(mod: nn.Linear | nn.Conv2d, r: int, width: int, scale: torch.
         mod.in_channels = n_in
 
 
-def _split_site(r: ResolvedSite, plans: list[NeuronSplit], eps: float) -> int:
-    width, dim = r.width, r.dim
-    theta = neuron_rows(r.layer)
-    rows = theta.clone()
-    scale = torch.ones(width, dtype=theta.dtype, device=theta.device)
-    extra_rows, src, src_w = [], [], []
+@dataclass(frozen=True)
+class ChannelLayers:
+    """The layers a group of channels lives in, for ``grow_channels``.
+
+    Attributes:
+        producers: layers whose output units are the channels, each with the slice of ``theta`` (the split's
+            directions) its rows move along, or None for a producer that is copied without moving (a layer the
+            splitting values do not cover, e.g. an op that never runs).
+        norms: per-channel BatchNorms whose entries are copied.
+        consumers: layers reading the channels, with their inputs per channel (``features_per_neuron``).
+    """
+
+    producers: tuple[tuple[Producer, slice | None], ...]
+    norms: tuple[nn.BatchNorm1d | nn.BatchNorm2d, ...]
+    consumers: tuple[tuple[nn.Linear | nn.Conv2d, int], ...]
+
+
+def grow_channels(name: str, layers: ChannelLayers, width: int, dim: int, plans: Sequence[NeuronSplit],
+                  eps: float) -> int:
+    """Split channels ``plans`` of a group (module docstring): every producer's rows, then every consumer's columns
+    (a layer that is both, like an NB201 cell op reading and writing the same stage, gets both, in that order, so
+    its directions are sized to its input before the split). Returns the number of channels added."""
+    ref = layers.producers[0][0].weight
+    scale = torch.ones(width, dtype=ref.dtype, device=ref.device)
+    src, src_w = [], []
     seen: set[int] = set()
     for p in plans:
         i = p.neuron
         if not 0 <= i < width or i in seen:
-            raise SplittingError(f"site {r.site.name!r}: neuron {i} is out of range [0, {width}) or split twice")
+            raise SplittingError(f"site {name!r}: neuron {i} is out of range [0, {width}) or split twice")
         seen.add(i)
-        D = p.directions.to(device=theta.device, dtype=theta.dtype)
-        if D.shape != (len(p.weights), dim):
-            raise SplittingError(f"site {r.site.name!r}, neuron {i}: directions {tuple(D.shape)}, expected "
+        if p.directions.shape != (len(p.weights), dim):
+            raise SplittingError(f"site {name!r}, neuron {i}: directions {tuple(p.directions.shape)}, expected "
                                  f"[{len(p.weights)}, {dim}]")
         if abs(sum(p.weights) - 1.0) > 1e-9:
-            raise SplittingError(f"site {r.site.name!r}, neuron {i}: copy weights sum to {sum(p.weights)}, not 1")
-        rows[i] = theta[i] + eps * D[0]
+            raise SplittingError(f"site {name!r}, neuron {i}: copy weights sum to {sum(p.weights)}, not 1")
         scale[i] = p.weights[0]
         for j in range(1, len(p.weights)):
-            extra_rows.append(theta[i] + eps * D[j])
             src.append(i)
             src_w.append(p.weights[j])
-    src_t = torch.tensor(src, dtype=torch.long, device=theta.device)
-    w_t = torch.tensor(src_w, dtype=theta.dtype, device=theta.device)
-    extra = torch.stack(extra_rows) if extra_rows else theta[:0]
-    _set_rows(r.layer, torch.cat([rows, extra]))  # copy 1 moves by eps * delta_1 even when nothing is appended
-    if r.norm is not None:
-        _grow_norm(r.norm, src_t)
-    for mod, c in r.consumers:
-        _grow_consumer(mod, c.features_per_neuron, width, scale, src_t, w_t)
+    for layer, part in layers.producers:
+        theta = neuron_rows(layer)
+        rows, extra = theta.clone(), []
+        for p in plans:
+            D = p.directions.to(device=theta.device, dtype=theta.dtype)
+            move = D[:, part] if part is not None else torch.zeros_like(theta[:1]).expand(D.shape[0], -1)
+            rows[p.neuron] = theta[p.neuron] + eps * move[0]
+            extra += [theta[p.neuron] + eps * move[j] for j in range(1, len(p.weights))]
+        _set_rows(layer, torch.cat([rows, torch.stack(extra)]) if extra else rows)  # copy 1 moves even alone
+    src_t = torch.tensor(src, dtype=torch.long, device=ref.device)
+    w_t = torch.tensor(src_w, dtype=ref.dtype, device=ref.device)
+    for norm in layers.norms:
+        _grow_norm(norm, src_t)
+    for mod, r in layers.consumers:
+        _grow_consumer(mod, r, width, scale, src_t, w_t)
     return len(src)
+
+
+def _split_site(r: ResolvedSite, plans: list[NeuronSplit], eps: float) -> int:
+    layers = ChannelLayers(producers=((r.layer, slice(0, r.dim)),), norms=(r.norm,) if r.norm is not None else (),
+                           consumers=tuple((mod, c.features_per_neuron) for mod, c in r.consumers))
+    return grow_channels(r.site.name, layers, r.width, r.dim, plans, eps)
 
 
 def apply_splits(model: nn.Module, sites: Sequence[NeuronSite], splits: Sequence[NeuronSplit],

@@ -1,30 +1,45 @@
-"""Splittable neurons of the NAS-Bench-201 network (``lso.nets.network.Network``) and a narrow starting network.
+"""What grows in the NAS-Bench-201 network (``lso.nets.network.Network``): its stage widths and its reduction blocks'
+inner widths, as one ``SplitSpace`` for the growth schedule, plus the narrow starting network.
 
-Sites: the inner channels of the two residual reduction blocks. Block ``k`` (``k = 1, 2``; between stages ``k-1``
-and ``k``) computes ``y = BN_b(Conv_b(ReLU_b(BN_a(Conv_a(ReLU(x)))))) + shortcut(x)``; its inner channel ``i`` is an
-ordinary neuron of ``lso.growth.sites``: producer ``Conv_a`` (3x3, stride 2, no bias), norm ``BN_a``, activation
-``ReLU_b`` (its own, not in-place, module), consumer ``Conv_b``. Splitting it therefore preserves the network's
-function exactly (``lso.growth.grow``).
+Five width groups, in forward order ``stage0, reduce1, stage1, reduce2, stage2``:
 
-NOT covered: the stage-width channels (the node channels shared by every op of a stage, the stem, the shortcut and
-the classifier). They need a multi-producer site (design note in ``lso.growth.sites``) that the statistics and
-splitting code does not have; so only the reduction blocks' inner widths grow. To give growth room the starting
-network is narrow there: ``narrow_network`` builds the NB201 network with inner widths ``round(mult * C_out)``
-(NB201's own inner width is ``C_out``, the block's output width), leaving every other layer at NB201's size.
+* ``stage{s}``: the node channels of stage ``s`` (NB201: ``C, 2C, 4C``), shared by the stem or the reduction block's
+  output, every op of the stage's cells, and the next block's input (``lso.growth.stages``: multi-producer sites).
+* ``reduce{k}``: the inner channels of reduction block ``k`` (NB201: ``2C, 4C``), ordinary single-layer neurons
+  (``lso.growth.sites``): producer ``Conv_a`` (3x3, stride 2), norm ``BN_a``, activation the ReLU of ``Conv_b``,
+  consumer ``Conv_b``.
+
+Splitting any of them preserves the network's function exactly at ``eps = 0`` (``tests/test_stages.py``).
+The size of a network is exactly quadratic in its widths (a conv reading and writing a stage grows as ``W^2``), so
+``nb201_costs`` fits that quadratic from networks built at nearby widths: exact, with no per-layer bookkeeping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from lso.errors import LsoError
-from lso.growth.sites import Consumer, NeuronSite
-from lso.nets.network import Network
+from lso.growth.cost import CostModel, _output_positions
+from lso.growth.errors import SplittingError
+from lso.growth.grow import SplitReport, apply_splits
+from lso.growth.schedule import GrowthConfig, splitting_candidates
+from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
+from lso.growth.sites import Consumer, NeuronSite, check_sites
+from lso.growth.splitting import second_derivative_of
+from lso.growth.stages import (apply_stage_splits, collect_stage_statistics, group_dim, group_width,
+                               stage_eigenpairs, stage_groups)
+from lso.growth.statistics import LossFn
+from lso.nets.network import Network, Widths
 from lso.nets.ops import ResNetBasicBlock
 from lso.space import Cell, MacroConfig
+
+STAGES = ("stage0", "stage1", "stage2")
+INNER = ("reduce1", "reduce2")
+GROUPS = ("stage0", "reduce1", "stage1", "reduce2", "stage2")  # forward order
 
 
 def reduction_blocks(model: Network) -> dict[str, tuple[int, ResNetBasicBlock]]:
@@ -34,7 +49,7 @@ def reduction_blocks(model: Network) -> dict[str, tuple[int, ResNetBasicBlock]]:
 
 
 def reduction_sites(model: Network) -> tuple[NeuronSite, ...]:
-    """The splittable sites of ``model``: the inner channels of each reduction block, in forward order.
+    """The reduction blocks' inner channels as single-layer sites, in forward order.
 
     Module paths: producer ``cells.{i}.conv_a.op.1`` (Conv2d ``[w, C_in, 3, 3]``), norm ``cells.{i}.conv_a.op.2``,
     activation ``cells.{i}.conv_b.op.0`` (the ReLU reading ``h``), consumer ``cells.{i}.conv_b.op.1``.
@@ -44,56 +59,185 @@ def reduction_sites(model: Network) -> tuple[NeuronSite, ...]:
                  for name, (i, _) in reduction_blocks(model).items())
 
 
-def inner_widths(model: Network) -> dict[str, int]:
-    """Current inner width of each reduction block (the number of neurons of its site)."""
-    return {name: int(block.conv_a.op[1].out_channels) for name, (_, block) in reduction_blocks(model).items()}
+def _as_dict(w: Widths) -> dict[str, int]:
+    return {"stage0": w.stages[0], "reduce1": w.inner[0], "stage1": w.stages[1], "reduce2": w.inner[1],
+            "stage2": w.stages[2]}
 
 
-def full_inner_widths(macro: MacroConfig) -> dict[str, int]:
-    """NAS-Bench-201's inner widths (``2C`` and ``4C``): the widths of the unmodified network."""
-    return {"reduce1": 2 * macro.channels, "reduce2": 4 * macro.channels}
+def widths_of(model: Network) -> dict[str, int]:
+    """Current widths of ``model``, keyed by ``GROUPS``."""
+    blocks = reduction_blocks(model)
+    groups = stage_groups(model)
+    out = {g.name: group_width(model, g) for g in groups}
+    out.update({name: int(block.conv_a.op[1].out_channels) for name, (_, block) in blocks.items()})
+    return {k: out[k] for k in GROUPS}
 
 
-def _set_inner_width(block: ResNetBasicBlock, width: int) -> None:
-    """Replace the block's ``Conv_a``, ``BN_a`` and ``Conv_b`` by freshly initialised ones of inner width ``width``
-    (drawn from torch's global RNG: seed it, e.g. inside ``torch.random.fork_rng``)."""
-    conv_a, conv_b = block.conv_a.op[1], block.conv_b.op[1]
-    block.conv_a.op[1] = nn.Conv2d(conv_a.in_channels, width, 3, stride=2, padding=1, bias=False)
-    block.conv_a.op[2] = nn.BatchNorm2d(width, affine=True)
-    block.conv_b.op[1] = nn.Conv2d(width, conv_b.out_channels, 3, stride=1, padding=1, bias=False)
+def full_widths(macro: MacroConfig) -> dict[str, int]:
+    """NAS-Bench-201's widths: stages ``C, 2C, 4C``, inner ``2C, 4C``."""
+    return _as_dict(Widths.of(macro))
 
 
-def network_with_inner_widths(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int]) -> Network:
-    """The NB201 network of ``cell`` with the reduction blocks' inner widths set to ``widths`` (site name -> width;
-    sites not named keep NB201's width). Weights are drawn from torch's global RNG.
+def network_with_widths(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int]) -> Network:
+    """The NB201 network of ``cell`` with the widths ``widths`` (group name -> width; groups not named keep NB201's).
+    Weights are drawn from torch's global RNG (seed it, e.g. inside ``torch.random.fork_rng``).
 
     Raises:
-        LsoError: for an unknown site name or a width below 1.
+        LsoError: an unknown group name or a width below 1.
     """
-    model = Network(cell, macro)
-    blocks = reduction_blocks(model)
-    unknown = sorted(set(widths) - set(blocks))
+    unknown = sorted(set(widths) - set(GROUPS))
     if unknown:
-        raise LsoError(f"unknown reduction site(s) {unknown}; the network has {sorted(blocks)}")
-    for name, w in widths.items():
-        if int(w) < 1:
-            raise LsoError(f"inner width of {name!r} must be >= 1, got {w}")
-        _set_inner_width(blocks[name][1], int(w))
-    return model
+        raise LsoError(f"unknown width group(s) {unknown}; the network has {list(GROUPS)}")
+    bad = {k: w for k, w in widths.items() if int(w) < 1}
+    if bad:
+        raise LsoError(f"widths must be >= 1, got {bad}")
+    w = {**full_widths(macro), **{k: int(v) for k, v in widths.items()}}
+    return Network(cell, macro, Widths(stages=(w["stage0"], w["stage1"], w["stage2"]),
+                                       inner=(w["reduce1"], w["reduce2"])))
 
 
-def narrow_widths(macro: MacroConfig, mult: float) -> dict[str, int]:
-    """Inner widths ``max(1, round(mult * full))`` of the narrow starting network."""
-    if not 0.0 < mult <= 1.0:
-        raise LsoError(f"inner-width multiplier must be in (0, 1], got {mult}")
-    return {name: max(1, round(mult * w)) for name, w in full_inner_widths(macro).items()}
+def narrow_widths(macro: MacroConfig, inner_mult: float, stage_mult: float = 1.0) -> dict[str, int]:
+    """Widths ``max(1, round(mult * NB201's))`` of the narrow starting network: ``inner_mult`` for the reduction
+    blocks' inner widths, ``stage_mult`` for the stage widths."""
+    for name, mult in (("inner", inner_mult), ("stage", stage_mult)):
+        if not 0.0 < mult <= 1.0:
+            raise LsoError(f"{name}-width multiplier must be in (0, 1], got {mult}")
+    return {k: max(1, round((inner_mult if k in INNER else stage_mult) * w)) for k, w in full_widths(macro).items()}
 
 
-def narrow_network(cell: Cell | str, macro: MacroConfig, mult: float = 0.25) -> Network:
-    """The starting network of a growth run: NB201's network with inner widths ``narrow_widths(macro, mult)``."""
-    return network_with_inner_widths(cell, macro, narrow_widths(macro, mult))
+def narrow_network(cell: Cell | str, macro: MacroConfig, inner_mult: float = 0.25,
+                   stage_mult: float = 1.0) -> Network:
+    """The starting network of a growth run: NB201's network at ``narrow_widths(macro, inner_mult, stage_mult)``."""
+    return network_with_widths(cell, macro, narrow_widths(macro, inner_mult, stage_mult))
 
 
 def example_input(macro: MacroConfig, device: torch.device | str = "cpu") -> torch.Tensor:
     """A zero batch ``[2, in_channels, S, S]`` for size and MAC counting."""
     return torch.zeros(2, macro.in_channels, macro.input_size, macro.input_size, device=device)
+
+
+def _layer_positions(cell: Cell, macro: MacroConfig, widths: Mapping[str, int]) -> dict[str, int]:
+    """Output positions per sample of every Linear and Conv2d that runs (ops on dead edges do not: 0 MACs, as in
+    ``count_macs``), by module path; they do not depend on widths."""
+    with torch.random.fork_rng(devices=[]):
+        model = network_with_widths(cell, macro, widths)
+    by_module = _output_positions(model, example_input(macro))
+    return {name: by_module[m] for name, m in model.named_modules() if m in by_module}
+
+
+def _size(cell: Cell, macro: MacroConfig, widths: Mapping[str, int], positions: Mapping[str, int]) -> dict[str, int]:
+    """Parameters and MACs of the network at ``widths``, from shapes only (built on the meta device: no memory, no
+    initialisation, no RNG)."""
+    with torch.device("meta"):
+        model = network_with_widths(cell, macro, widths)
+    params = sum(p.numel() for p in model.parameters())
+    macs = sum(m.weight.numel() * positions.get(name, 0) for name, m in model.named_modules()
+               if isinstance(m, (nn.Linear, nn.Conv2d)))
+    return {"params": int(params), "macs": int(macs)}
+
+
+def nb201_costs(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int],
+                groups: Sequence[str] = GROUPS) -> CostModel:
+    """The exact size after adding ``E_g`` channels to each group ``g`` of ``groups``, around ``widths``:
+    ``size(E) = base + sum_g own_g E_g + sum_{g <= h} cross_gh E_g E_h`` (``lso.growth.cost.CostModel``), fitted
+    from networks at widths ``widths + e_g`` and ``widths + e_g + e_h`` (the size is exactly quadratic)."""
+    cell = Cell.parse(cell)
+    positions = _layer_positions(cell, macro, widths)
+    names = list(groups)
+
+    def at(*plus: str) -> dict[str, int]:
+        w = dict(widths)
+        for g in plus:
+            w[g] += 1
+        return _size(cell, macro, w, positions)
+
+    base = at()
+    one = {g: at(g) for g in names}
+    own: dict[str, dict[str, int]] = {}
+    cross = []
+    for k, g in enumerate(names):
+        for h in names[k:]:
+            two = at(g, h)
+            c = {m: two[m] - one[g][m] - one[h][m] + base[m] for m in base}
+            if g == h:  # f(2) - 2 f(1) + f(0) = 2 cross
+                c = {m: v // 2 for m, v in c.items()}
+            if any(c.values()):
+                cross.append(((g, h), c))
+    for g in names:
+        self_cross = next((c for (a, b), c in cross if a == b == g), {m: 0 for m in base})
+        own[g] = {m: one[g][m] - base[m] - self_cross[m] for m in base}
+    return CostModel(base=base, own=own, cross=tuple(cross))
+
+
+@dataclass(frozen=True)
+class NB201Space:
+    """The growth space of an NB201 network: the width groups ``groups`` (default all five, ``GROUPS``).
+
+    Splitting values: single-layer statistics for the reduction sites, stage statistics (``lso.growth.stages``)
+    for the stages; ReLU's ``sigma''`` by the softplus stand-in (``config.relu_beta``)."""
+
+    groups: tuple[str, ...] = GROUPS
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.groups) - set(GROUPS))
+        if unknown or not self.groups:
+            raise SplittingError(f"unknown or no width groups {unknown or list(self.groups)}; use some of "
+                                 f"{list(GROUPS)}")
+
+    def _sites(self, model: Network) -> tuple[NeuronSite, ...]:
+        return tuple(s for s in reduction_sites(model) if s.name in self.groups)
+
+    def _stages(self, model: Network):
+        return tuple(g for g in stage_groups(model) if g.name in self.groups)
+
+    def candidates(self, model: nn.Module, batches: Iterable, loss_fn: LossFn, config: GrowthConfig,
+                   generator: torch.Generator) -> list[NeuronSplit]:
+        batches = list(batches)
+        out: list[NeuronSplit] = []
+        sites, stages = self._sites(model), self._stages(model)
+        if sites:
+            out += splitting_candidates(model, sites, batches, loss_fn, config.rule, c=config.c, route=config.route,
+                                        steps=config.steps, relu_beta=config.relu_beta, generator=generator)
+        if stages:
+            sd = second_derivative_of(nn.ReLU(), config.relu_beta)
+            stats = collect_stage_statistics(model, stages, batches, loss_fn, sd)
+            for g in stages:
+                pairs = stage_eigenpairs(model, stats[g.name], config.route, steps=config.steps, generator=generator)
+                out += neuron_splits(g.name, pairs, config.rule, config.c)
+        return out
+
+    def random_candidates(self, model: nn.Module, generator: torch.Generator) -> list[NeuronSplit]:
+        dtype = next(model.parameters()).dtype
+        out = [s for rs in check_sites(model, list(self._sites(model)))
+               for s in random_splits(rs.site.name, rs.width, rs.dim, generator, dtype=dtype)]
+        for g in self._stages(model):
+            out += random_splits(g.name, group_width(model, g), group_dim(model, g), generator, dtype=dtype)
+        return out
+
+    def costs(self, model: nn.Module, example: torch.Tensor) -> CostModel:
+        return nb201_costs(model.cell, model.macro, widths_of(model), self.groups)
+
+    def apply(self, model: nn.Module, splits: Sequence[NeuronSplit], eps: float) -> SplitReport:
+        """Split group by group in reverse forward order, so that each group's directions, sized to its producers'
+        inputs before the round, still fit when an earlier group adds columns to them."""
+        unknown = sorted({p.site for p in splits} - set(self.groups))
+        if unknown:
+            raise SplittingError(f"splits name unknown groups {unknown}; known: {list(self.groups)}")
+        split, added = {}, {}
+        sites = {s.name: s for s in self._sites(model)}
+        stages = {g.name: g for g in self._stages(model)}
+        with torch.no_grad():
+            for name in reversed([g for g in GROUPS if g in self.groups]):
+                plans = [p for p in splits if p.site == name]
+                split[name] = sum(1 for p in plans if p.extra > 0)
+                if name in stages:
+                    added[name] = apply_stage_splits(model, stages[name], plans, eps)
+                else:
+                    added[name] = apply_splits(model, [sites[name]], plans, eps).added[name] if plans else 0
+        order = [g for g in GROUPS if g in self.groups]
+        return SplitReport(split={k: split[k] for k in order}, added={k: added[k] for k in order},
+                           widths=self.widths(model))
+
+    def widths(self, model: nn.Module) -> dict[str, int]:
+        """All five widths of the network (``widths_of``), the groups that do not grow included."""
+        return widths_of(model)

@@ -1,12 +1,12 @@
 """Refine one NB201 architecture by growing it: signed splitting (S3D), S2D, random splitting, or train from scratch.
 
-``refine`` builds the narrow starting network of the cell (``lso.growth.nb201``: the reduction blocks' inner widths
-at ``inner_mult`` of NB201's), trains it (round 0, ``protocol.epochs`` epochs), then runs ``rounds`` rounds of
-{splitting values -> energy-aware selection under the parameter budget -> split -> fine-tune ``finetune_epochs``}
+``refine`` builds the narrow starting network of the cell (``lso.growth.nb201``: the stage widths at ``stage_mult``
+and the reduction blocks' inner widths at ``inner_mult`` of NB201's), trains it (round 0, ``protocol.epochs``
+epochs), then runs ``rounds`` rounds of {splitting values -> energy-aware selection under the parameter budget -> split -> fine-tune ``finetune_epochs``}
 (``lso.growth.schedule.grow_network``). Round ``r`` may grow the model to ``size + (budget - size) / (R - r + 1)``.
 
-``"scratch"`` is the fixed-width baseline: the network whose inner widths are the largest that fit the budget
-(one channel at a time to the site that has grown least, relative to its start), trained from scratch for the same
+``"scratch"`` is the fixed-width baseline: the network whose widths are the largest that fit the budget
+(one channel at a time to the width group that has grown least, relative to its start), trained from scratch for the same
 number of epochs the growth runs spend in all (``epochs + rounds * finetune_epochs``). Its round 0 is the same
 trained starting network as the other methods', its round 1 the final width.
 
@@ -35,9 +35,9 @@ from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.jobs import RelayReporter, Reporter
-from lso.growth.cost import count_macs, count_params, cost_model
-from lso.growth.nb201 import (example_input, inner_widths, narrow_widths, network_with_inner_widths,
-                              reduction_sites)
+from lso.growth.cost import count_macs, count_params
+from lso.growth.nb201 import (GROUPS, NB201Space, example_input, narrow_widths, nb201_costs, network_with_widths,
+                              widths_of)
 from lso.growth.schedule import GrowthConfig, grow_network
 from lso.nets.network import Network
 from lso.nets.protocol import TrainProtocol, default_protocol, get_protocol
@@ -73,7 +73,7 @@ class RefineResult:
     """A refine run: its rounds (round 0 is the trained starting network), its settings, and timings of its parts.
 
     ``seconds_values`` / ``seconds_train`` per round split ``seconds`` into splitting-value computation (statistics,
-    eigenpairs, selection, split) and training; ``widths`` the reduction blocks' inner widths after each round.
+    eigenpairs, selection, split) and training; ``widths`` the width groups (``lso.growth.nb201.GROUPS``: stage and inner widths) after each round.
     """
 
     rounds: tuple[RefineRound, ...]
@@ -149,14 +149,14 @@ def _accuracies(model: nn.Module, train: Split, data: ImageDataset, device: torc
             "test_accuracy": evaluate(model, data.test.to(device))[0]}
 
 
-def scratch_widths(cell: Cell, macro: MacroConfig, start: Mapping[str, int], budget_params: int) -> dict[str, int]:
-    """The widest inner widths within ``budget_params``: add one channel at a time to the site with the smallest
-    ``width / start`` whose channel still fits (the size is exactly linear in each inner width)."""
-    model = network_with_inner_widths(cell, macro, start)
-    costs = cost_model(model, reduction_sites(model), example_input(macro))
-    extra = {name: 0 for name in start}
+def scratch_widths(cell: Cell, macro: MacroConfig, start: Mapping[str, int], budget_params: int,
+                   groups: Sequence[str] = GROUPS) -> dict[str, int]:
+    """The widest widths within ``budget_params``: add one channel at a time to the group of ``groups`` with the
+    smallest ``width / start`` whose channel still fits (exact sizes, ``lso.growth.nb201.nb201_costs``)."""
+    costs = nb201_costs(cell, macro, start, groups)
+    extra = {name: 0 for name in groups}
     while True:
-        order = sorted(start, key=lambda s: ((start[s] + extra[s]) / start[s], s))
+        order = sorted(groups, key=lambda s: ((start[s] + extra[s]) / start[s], s))
         for name in order:
             grown = dict(extra)
             grown[name] += 1
@@ -164,26 +164,28 @@ def scratch_widths(cell: Cell, macro: MacroConfig, start: Mapping[str, int], bud
                 extra = grown
                 break
         else:
-            return {name: start[name] + extra[name] for name in start}
+            return {name: start[name] + extra.get(name, 0) for name in start}
 
 
 def _build(cell: Cell, macro: MacroConfig, widths: Mapping[str, int], seed: int, device: torch.device) -> Network:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = network_with_inner_widths(cell, macro, widths)
+        model = network_with_widths(cell, macro, widths)
     return model.to(device)
 
 
 def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_params: int | None, seed: int = 0,
            device: str | torch.device = "auto", *, protocol: str | TrainProtocol | None = None,
-           finetune_epochs: int = 1, inner_mult: float = 0.25, copies: int = 2, c: float = 2.0, eps: float = 1e-2,
-           route: str = "fast", steps: int = 16, value_samples: int = 256, data: ImageDataset | None = None,
+           finetune_epochs: int = 1, inner_mult: float = 0.25, stage_mult: float = 0.5,
+           groups: Sequence[str] = GROUPS, copies: int = 2, c: float = 2.0, eps: float = 1e-2,
+           route: str = "fast", steps: int = 8, value_samples: int = 128, data: ImageDataset | None = None,
            progress: bool = True, reporter: Reporter | None = None) -> RefineResult:
     """Grow the narrow network of ``arch`` to ``budget_params`` parameters by ``method`` (module docstring).
 
     Splitting (S3D, Wu et al. 2020; S2D, Liu et al. 2019; DESIGN.md section 4): neuron ``i`` with splitting matrix
-    ``S_i = E[g_i sigma''(h_i) x x^T]`` ([d, d], ``d = 9 C_in``; ReLU's ``sigma''`` by the softplus(beta=3) stand-in)
-    is ranked by its descent value ``G`` (S3D ``G_2 = min(lambda_min, -k lambda_max)``, ``k = (c-1)/(c+1)``; S2D
+    ``S_i = E[g_i sigma''(h_i) x x^T]`` ([d, d]; for a stage channel the sum over every ReLU reading it, with ``x``
+    the stacked inputs of all its producers, ``lso.growth.stages``; ReLU's ``sigma''`` by the softplus(beta=3)
+    stand-in) is ranked by its descent value ``G`` (S3D ``G_2 = min(lambda_min, -k lambda_max)``, ``k = (c-1)/(c+1)``; S2D
     ``G = lambda_min``); a split changes the loss by about ``eps^2 / 2 * G``.
 
     Args:
@@ -192,13 +194,14 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
         method: ``"s3d"``, ``"s2d"``, ``"random"`` or ``"scratch"``.
         rounds: splitting rounds after round 0 (>= 1).
         budget_params: final parameter count (whole network); must be >= the starting network's. None: NB201's own
-            size for the cell (``lso.space.num_params``: the reduction blocks back at full inner width).
+            size for the cell (``lso.space.num_params``: every width back at NB201's).
         seed: initial weights, batch order, random starts and random selection.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:k]"``.
         protocol: training protocol name or object (default: the dataset's first registered protocol); gives the
             macro network (C, N), optimizer, lr, batch size, train subset and round-0 epochs.
         finetune_epochs: epochs of fine-tuning after each split.
-        inner_mult: the starting inner widths as a fraction of NB201's.
+        inner_mult, stage_mult: the starting inner and stage widths as fractions of NB201's.
+        groups: the width groups that grow (``lso.growth.nb201.GROUPS``; default all).
         copies, c, eps, route, steps: S3D copies (2 or 4), weight bound, step, eigen route, products per site.
         value_samples: first training images used for the splitting statistics.
         data: an already loaded dataset (must be ``dataset``), to skip loading.
@@ -228,23 +231,24 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
     if data.name != dataset:
         raise RefineError(f"data is {data.name!r}, expected {dataset!r}")
     macro = data.macro(proto.channels, proto.cells_per_stage)
-    start_widths = narrow_widths(macro, inner_mult)
+    groups = tuple(groups)
+    space = NB201Space(groups)
+    start_widths = narrow_widths(macro, inner_mult, stage_mult)
     model = _build(cell, macro, start_widths, seed, dev)
     start_params = count_params(model)
     if budget_params is None:
         budget_params = num_params(cell, macro)
     if budget_params < start_params:
         raise RefineError(f"budget of {budget_params} parameters is below the starting network's {start_params} "
-                          f"parameters ({cell.to_string()}, inner widths {start_widths})")
+                          f"parameters ({cell.to_string()}, widths {start_widths})")
     train = (data.train if proto.train_samples is None else data.train.head(proto.train_samples)).to(dev)
     example = example_input(macro, dev)
-    sites = reduction_sites(model)
     config: dict[str, Any] = {
         "arch": cell.to_string(), "dataset": dataset, "method": method, "rounds": rounds,
         "budget_params": int(budget_params), "seed": int(seed), "device": describe_device(dev),
         "protocol": proto.to_dict(), "finetune_epochs": finetune_epochs, "inner_mult": inner_mult,
-        "start_widths": dict(start_widths), "copies": copies, "c": c, "eps": eps, "route": route, "steps": steps,
-        "value_samples": value_samples, "sites": [dataclasses.asdict(s) for s in sites],
+        "stage_mult": stage_mult, "groups": list(groups), "start_widths": dict(start_widths), "copies": copies, "c": c, "eps": eps, "route": route, "steps": steps,
+        "value_samples": value_samples,
     }
     generator = torch.Generator().manual_seed(seed)
     record: list[tuple[RefineRound, float, float, dict[str, int]]] = []
@@ -263,13 +267,13 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
         report(rounds if record else 0, model_, acc)
         rnd = RefineRound(params=count_params(model_), flops=count_macs(model_, example),
                           seconds=seconds_values + seconds_train, device=describe_device(dev), splits=splits, **acc)
-        record.append((rnd, seconds_values, seconds_train, inner_widths(model_)))
+        record.append((rnd, seconds_values, seconds_train, widths_of(model_)))
 
     if method == "scratch":
         t0 = time.perf_counter()
         train_epochs(model, train, proto, proto.epochs, generator, reporter)
         finish(model, 0.0, time.perf_counter() - t0, {})
-        final_widths = scratch_widths(cell, macro, start_widths, budget_params)
+        final_widths = scratch_widths(cell, macro, start_widths, budget_params, groups)
         t0 = time.perf_counter()
         wide = _build(cell, macro, final_widths, seed, dev)
         train_epochs(wide, train, proto, proto.epochs + rounds * finetune_epochs, torch.Generator().manual_seed(seed),
@@ -290,7 +294,7 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
             report(r, model_, acc)
             return {"seconds_train": seconds, **acc}
 
-        growth = grow_network(model, sites, train_fn, lambda: value_set, F.cross_entropy, example, grow_config,
+        growth = grow_network(model, space, train_fn, lambda: value_set, F.cross_entropy, example, grow_config,
                               progress=progress)
         for rec in growth.rounds:
             m = rec.metrics
@@ -332,6 +336,13 @@ class RefineComparison:
                 row["seconds_train"] = res.seconds_train[k]
                 rows.append(row)
         return pd.DataFrame(rows)
+
+    def widths_frame(self):  # -> pandas.DataFrame
+        """One row per (method, seed): the final width of every group (``lso.growth.nb201.GROUPS``), to see where
+        each method put its channels."""
+        import pandas as pd
+
+        return pd.DataFrame([{"method": m, "seed": s, **res.widths[-1]} for (m, s), res in sorted(self.results.items())])
 
     def final_frame(self):  # -> pandas.DataFrame
         """Per method: mean and std over seeds of the final round's params and accuracies."""

@@ -24,15 +24,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from lso.growth.cost import cost_model
+from lso.growth.cost import CostModel, cost_model
 from lso.growth.errors import SplittingError
-from lso.growth.grow import apply_splits
+from lso.growth.grow import SplitReport, apply_splits
 from lso.growth.select import Selection, select_greedy, select_random
 from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
 from lso.growth.sites import NeuronSite, check_sites
@@ -138,11 +138,62 @@ def splitting_candidates(model: nn.Module, sites: Sequence[NeuronSite], batches:
     return out
 
 
-def grow_network(model: nn.Module, sites: Sequence[NeuronSite], train_fn: TrainFn, value_batches: BatchesFn,
-                 loss_fn: LossFn, example: torch.Tensor, config: GrowthConfig, *,
+class SplitSpace(Protocol):
+    """What a growth run may split in a model, and how (``SiteSpace`` for single-layer sites; the NB201 network's
+    stage and reduction channels in ``lso.growth.nb201.NB201Space``)."""
+
+    def candidates(self, model: nn.Module, batches: Iterable, loss_fn: LossFn, config: GrowthConfig,
+                   generator: torch.Generator) -> list[NeuronSplit]:
+        """Descent values and copies of every splittable neuron (``config.rule``, ``c``, ``route``, ``steps``)."""
+
+    def random_candidates(self, model: nn.Module, generator: torch.Generator) -> list[NeuronSplit]:
+        """Every neuron as an S2D pair along a random unit direction."""
+
+    def costs(self, model: nn.Module, example: torch.Tensor) -> CostModel:
+        """Exact size of the model after adding neurons."""
+
+    def apply(self, model: nn.Module, splits: Sequence[NeuronSplit], eps: float) -> SplitReport:
+        """Split in place; the report's ``widths`` are ``widths(model)`` afterwards."""
+
+    def widths(self, model: nn.Module) -> dict[str, int]:
+        """Current width of every splittable group."""
+
+
+@dataclass(frozen=True)
+class SiteSpace:
+    """Single-layer sites (``lso.growth.sites``); ``second_derivative`` None: from each site's activation."""
+
+    sites: tuple[NeuronSite, ...]
+    second_derivative: SecondDerivative | None = None
+
+    def candidates(self, model: nn.Module, batches: Iterable, loss_fn: LossFn, config: GrowthConfig,
+                   generator: torch.Generator) -> list[NeuronSplit]:
+        return splitting_candidates(model, self.sites, batches, loss_fn, config.rule, c=config.c, route=config.route,
+                                    steps=config.steps, second_derivative=self.second_derivative,
+                                    relu_beta=config.relu_beta, generator=generator)
+
+    def random_candidates(self, model: nn.Module, generator: torch.Generator) -> list[NeuronSplit]:
+        return [s for rs in check_sites(model, list(self.sites))
+                for s in random_splits(rs.site.name, rs.width, rs.dim, generator, dtype=rs.layer.weight.dtype)]
+
+    def costs(self, model: nn.Module, example: torch.Tensor) -> CostModel:
+        return cost_model(model, self.sites, example)
+
+    def apply(self, model: nn.Module, splits: Sequence[NeuronSplit], eps: float) -> SplitReport:
+        return apply_splits(model, self.sites, splits, eps)
+
+    def widths(self, model: nn.Module) -> dict[str, int]:
+        return {r.site.name: r.width for r in check_sites(model, list(self.sites))}
+
+
+def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], train_fn: TrainFn,
+                 value_batches: BatchesFn, loss_fn: LossFn, example: torch.Tensor, config: GrowthConfig, *,
                  second_derivative: SecondDerivative | None = None, progress: bool = True) -> GrowthResult:
-    """Run the schedule (module docstring) on ``model`` in place; ``example``: an input batch (sizes, MACs)."""
-    costs = cost_model(model, sites, example)
+    """Run the schedule (module docstring) on ``model`` in place; ``space``: what may split (a ``SplitSpace``, or
+    single-layer sites with ``second_derivative``); ``example``: an input batch (sizes, MACs)."""
+    if not hasattr(space, "candidates"):
+        space = SiteSpace(tuple(space), second_derivative)
+    costs = space.costs(model, example)
     size = costs.base[config.metric]
     if config.budget < size:
         raise SplittingError(f"budget of {config.budget} {config.metric} is below the current size of {size} "
@@ -150,35 +201,25 @@ def grow_network(model: nn.Module, sites: Sequence[NeuronSite], train_fn: TrainF
     records = []
     start = time.perf_counter()
     metrics = dict(train_fn(model, 0))
-    records.append(RoundRecord(0, costs.base["params"], costs.base["macs"], {}, _widths(model, sites), 0.0,
+    records.append(RoundRecord(0, costs.base["params"], costs.base["macs"], {}, space.widths(model), 0.0,
                                time.perf_counter() - start, 0.0, metrics))
     for r in tqdm(range(1, config.rounds + 1), desc=f"growth ({config.method})", disable=not progress):
         t0 = time.perf_counter()
-        costs = cost_model(model, sites, example)
         size = costs.base[config.metric]
         budget_r = size + math.ceil((config.budget - size) / (config.rounds - r + 1))
+        gen = torch.Generator().manual_seed(config.seed * 1000 + r)
         if config.method == "random":
-            gen = torch.Generator().manual_seed(config.seed * 1000 + r)
-            cands = [s for rs in check_sites(model, list(sites))
-                     for s in random_splits(rs.site.name, rs.width, rs.dim, gen, dtype=rs.layer.weight.dtype)]
-            selection: Selection = select_random(cands, costs, budget_r, config.metric, seed=config.seed * 1000 + r,
-                                                 max_splits=config.max_splits_per_round)
+            selection: Selection = select_random(space.random_candidates(model, gen), costs, budget_r, config.metric,
+                                                 seed=config.seed * 1000 + r, max_splits=config.max_splits_per_round)
         else:
-            cands = splitting_candidates(model, sites, value_batches(), loss_fn, config.rule, c=config.c,
-                                         route=config.route, steps=config.steps, second_derivative=second_derivative,
-                                         relu_beta=config.relu_beta,
-                                         generator=torch.Generator().manual_seed(config.seed * 1000 + r))
+            cands = space.candidates(model, value_batches(), loss_fn, config, gen)
             selection = select_greedy(cands, costs, budget_r, config.metric, max_splits=config.max_splits_per_round)
-        report = apply_splits(model, sites, selection.splits, config.eps)
+        report = space.apply(model, selection.splits, config.eps)
         t1 = time.perf_counter()
         metrics = dict(train_fn(model, r))
         t2 = time.perf_counter()
         predicted = sum(s.value for s in selection.splits if not math.isnan(s.value)) * config.eps ** 2 / 2
-        after = cost_model(model, sites, example)
-        records.append(RoundRecord(r, after.base["params"], after.base["macs"], report.split, report.widths,
+        costs = space.costs(model, example)  # after this round, and for the next one
+        records.append(RoundRecord(r, costs.base["params"], costs.base["macs"], report.split, report.widths,
                                    t1 - t0, t2 - t1, predicted, metrics))
     return GrowthResult(config=config, rounds=tuple(records))
-
-
-def _widths(model: nn.Module, sites: Sequence[NeuronSite]) -> dict[str, int]:
-    return {r.site.name: r.width for r in check_sites(model, list(sites))}

@@ -10,20 +10,10 @@ convolution, then its bias when the layer has one) and computes ``sigma(a_i * th
 the layer input (Linear) or one unfolded input patch (Conv2d; one ``x`` per output position) and ``a_i, b_i`` fold
 an eval-mode BatchNorm (``a_i = gamma_i / sqrt(var_i + eps)``; ``a_i = 1`` without BatchNorm).
 
-NB201 design note (for the network builder in ``lso.nets``): an NB201 op is ReLU-Conv-BN and a node is the SUM of
-its incoming ops, so the activation sits at the START of each consuming op, after the sum. Two kinds of sites:
-
-* Inner channels of a residual reduction block (ReLU-Conv-BN -> ReLU-Conv-BN): the first conv's output channels are
-  ordinary neurons; producer = first conv, norm = its BN, activation = the second op's ReLU, consumer = the second
-  conv. This fits ``NeuronSite`` as it is (the ReLU must be its own module, not in-place).
-* A stage-width channel ``i`` (a node channel): every op writing into any node of the stage produces channel ``i``
-  (all conv-BN producers duplicate row ``i`` and their BN entries; skip and pooling ops pass channel ``i`` through,
-  so the whole stage, from the stem or reduction output to the next reduction, must split channel ``i`` together),
-  and every op reading a node (each ReLU-Conv consumer, the reduction block, the classifier) splits its input
-  weights for ``i``. The splitting matrix of such a channel is over the concatenation of all producers' rows, with
-  ``h`` = the node sum seen by each consuming ReLU. That needs a multi-producer site (a tuple of producers, ``x``
-  concatenated) and one activation hook per consuming ReLU; this module's single-producer ``NeuronSite`` is the
-  building block, and the NB201 builder should expose its channel groups as such tuples.
+NB201: an op is ReLU-Conv-BN and a node is the SUM of its incoming ops, so the activation sits at the START of each
+consuming op, after the sum. The inner channels of a residual reduction block (ReLU-Conv-BN -> ReLU-Conv-BN) are
+ordinary single-layer sites (``lso.growth.nb201.reduction_sites``); a stage-width channel, written by many
+producers and read by many ReLUs, is a multi-producer site (``lso.growth.stages``).
 """
 
 from __future__ import annotations

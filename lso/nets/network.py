@@ -9,12 +9,29 @@ Inside a cell, node 0 is the cell input and node ``j = sum_{i<j} op_{j<-i}(node 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from lso.errors import LsoError
 from lso.nets.ops import ResNetBasicBlock, make_op
 from lso.space import EDGES, NUM_NODES, Cell, MacroConfig
+
+
+@dataclass(frozen=True)
+class Widths:
+    """Channel widths of an NB201 network: ``stages`` (the node channels of each stage; NB201: ``C, 2C, 4C``) and
+    ``inner`` (the two reduction blocks' inner widths; NB201: ``2C, 4C``). Other widths are for growth
+    (``lso.growth``); NB201's tables are for ``Widths.of(macro)``."""
+
+    stages: tuple[int, int, int]
+    inner: tuple[int, int]
+
+    @classmethod
+    def of(cls, macro: MacroConfig) -> "Widths":
+        c = macro.channels
+        return cls(stages=(c, 2 * c, 4 * c), inner=(2 * c, 4 * c))
 
 
 class CellModule(nn.Module):
@@ -57,14 +74,14 @@ class Network(nn.Module):
     """The NB201 macro network for ``cell`` with the sizes of ``macro``.
 
     Shapes: ``[B, macro.in_channels, macro.input_size, macro.input_size] -> [B, macro.num_classes]``.
-    Its parameter count equals ``lso.space.num_params(cell, macro)``.
+    With the default ``widths`` (NB201's) its parameter count equals ``lso.space.num_params(cell, macro)``.
 
     Raises:
         LsoError: for sizes that cannot form the network (non-positive sizes, an input smaller than 4x4, which
             two stride-2 reductions cannot halve twice).
     """
 
-    def __init__(self, cell: Cell | str, macro: MacroConfig = MacroConfig()) -> None:
+    def __init__(self, cell: Cell | str, macro: MacroConfig = MacroConfig(), widths: Widths | None = None) -> None:
         super().__init__()
         cell = Cell.parse(cell)
         for name in ("channels", "cells_per_stage", "num_classes", "in_channels"):
@@ -72,23 +89,26 @@ class Network(nn.Module):
                 raise LsoError(f"MacroConfig.{name} must be at least 1, got {getattr(macro, name)}")
         if macro.input_size < 4:
             raise LsoError(f"MacroConfig.input_size must be at least 4 (two stride-2 reductions), got {macro.input_size}")
+        widths = Widths.of(macro) if widths is None else widths
+        if min(widths.stages + widths.inner) < 1:
+            raise LsoError(f"every width must be at least 1, got {widths}")
         self.cell = cell
         self.macro = macro
-        c = macro.channels
+        stages = widths.stages
         self.stem = nn.Sequential(
-            nn.Conv2d(macro.in_channels, c, kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm2d(c),
+            nn.Conv2d(macro.in_channels, stages[0], kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(stages[0]),
         )
         layers: list[nn.Module] = []
-        for stage in range(3):
-            width = c * 2**stage
+        for stage, width in enumerate(stages):
             if stage > 0:
-                layers.append(ResNetBasicBlock(width // 2, width))
+                layers.append(ResNetBasicBlock(stages[stage - 1], width, widths.inner[stage - 1]))
             layers.extend(CellModule(cell, width) for _ in range(macro.cells_per_stage))
         self.cells = nn.Sequential(*layers)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU(inplace=True))
+        # not in-place: lso.growth reads this ReLU's input (a splitting site)
+        self.lastact = nn.Sequential(nn.BatchNorm2d(stages[2]), nn.ReLU(inplace=False))
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(4 * c, macro.num_classes)
+        self.classifier = nn.Linear(stages[2], macro.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]``."""

@@ -62,13 +62,15 @@ class ResNetBasicBlock(nn.Module):
     """NAS-Bench-201's reduction block between stages (stride 2).
 
     ``y = BN(Conv3x3(ReLU(BN(Conv3x3_s2(ReLU(x)))))) + Conv1x1(AvgPool2x2(x))``; the shortcut conv has no BN.
-    Shapes: ``[B, C_in, H, W] -> [B, C_out, H/2, W/2]``.
+    Shapes: ``[B, C_in, H, W] -> [B, C_out, H/2, W/2]``; the inner width (``Conv3x3_s2``'s output) is ``inner``,
+    NB201's is ``C_out`` (other values are for growth, ``lso.growth``).
     """
 
-    def __init__(self, c_in: int, c_out: int) -> None:
+    def __init__(self, c_in: int, c_out: int, inner: int | None = None) -> None:
         super().__init__()
-        self.conv_a = ReLUConvBN(c_in, c_out, 3, stride=2, padding=1)
-        self.conv_b = ReLUConvBN(c_out, c_out, 3, stride=1, padding=1)
+        inner = c_out if inner is None else inner
+        self.conv_a = ReLUConvBN(c_in, inner, 3, stride=2, padding=1)
+        self.conv_b = ReLUConvBN(inner, c_out, 3, stride=1, padding=1)
         self.shortcut = nn.Sequential(
             nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
             nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),

@@ -1,0 +1,343 @@
+"""Stage-width channels of the NB201 network as splittable neurons: one channel of a stage, in every layer at once.
+
+A stage of ``lso.nets.network.Network`` (the stem or a reduction block, then ``N`` cells) carries ``W`` node
+channels. Channel ``c`` is written by several *producers* -- the stem conv (stage 0) or the reduction block's
+``Conv_b`` and shortcut conv, and every conv op of every cell -- and passed on unchanged by skip and pooling ops,
+so the whole stage must split channel ``c`` together: every producer copies its row ``c`` (and its BatchNorm
+entries), and every layer reading the stage (each conv op, the next reduction block, or the last BatchNorm and the
+classifier) divides its input weights for ``c`` between the copies. The neuron's parameters ``theta_c`` ([D]) are
+the concatenation of the rows ``c`` of the producers that run (ops on dead edges never run; they are copied
+without moving).
+
+Splitting matrix (the multi-producer generalisation of ``lso.growth.splitting``): every ReLU reading channel ``c``
+of a stage node -- the ReLU at the start of each conv op, the next reduction block's first ReLU, or the final
+BN-ReLU -- is a site ``j`` with pre-activation ``h_j``, and
+
+    S_c = sum_j E[ g_j sigma''(h_j) J_j J_j^T ],     J_j = d h_j / d theta_c   (first-order paths only)     [D, D]
+
+where ``J_j`` follows ``theta_c`` from each producer through skip and pooling ops (linear, channel-wise) to the
+node ``h_j`` reads. Paths through a conv op (a producer reading channel ``c`` and writing any channel) carry no
+first-order change: the copies move by ``eps delta_k`` with ``sum_k w_k delta_k = 0`` and every reader sums them with
+weights ``w_k``, so ``sum_k w_k sigma(h + eps J delta_k) = sigma(h) + O(eps^2)``; their second-order part is counted
+at the ReLU where it arises. So the loss changes by ``(eps^2 / 2) sum_k w_k delta_k^T S_c delta_k + O(eps^3)``,
+the same formula as for single-layer neurons (checked against the real loss change in ``tests/test_stages.py``).
+
+``S V`` products: ``J v`` for every channel at once is a *tangent* forward pass through the stage with the stored
+producer inputs fixed (each producer becomes ``a * conv(x, v)``, ``a`` its BatchNorm scale), and ``S v`` is the
+gradient of ``(1/2) sum_j q_j (J_j v)^2`` with ``q_j = g_j sigma''(h_j)``, one backward pass of the same -- the
+cost of two training steps of the stage's convolutions on the value batches per product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lso.growth.eigen import extreme_eigenpairs
+from lso.growth.errors import SplittingError
+from lso.growth.grow import ChannelLayers, grow_channels
+from lso.growth.signed import NeuronSplit
+from lso.growth.sites import neuron_dim
+from lso.growth.splitting import Eigenpairs, eigenpairs_exact
+from lso.growth.statistics import LossFn, SecondDerivative
+from lso.nets.network import CellModule, Network
+from lso.nets.ops import ReLUConvBN, ResNetBasicBlock
+from lso.space import EDGES
+
+
+@dataclass(frozen=True)
+class StageGroup:
+    """Where the channels of stage ``stage`` live in a ``Network`` (module paths).
+
+    Attributes:
+        name: ``"stage0"``, ``"stage1"``, ``"stage2"``.
+        stage: 0, 1 or 2.
+        start: producers that open the stage, ``(conv, BatchNorm or None)``: the stem, or the reduction block's
+            ``Conv_b`` and shortcut conv.
+        cells: indices into ``model.cells`` of the stage's cells.
+        end: ``"cells.{i}"`` (the next reduction block) or ``"lastact"`` (the final BN-ReLU and classifier).
+    """
+
+    name: str
+    stage: int
+    start: tuple[tuple[str, str | None], ...]
+    cells: tuple[int, ...]
+    end: str
+
+
+def stage_groups(model: Network) -> tuple[StageGroup, ...]:
+    """The three stage groups of ``model``, in forward order."""
+    n = model.macro.cells_per_stage
+    groups = []
+    for s in range(3):
+        first = s * (n + 1)  # index of the stage's first cell (stage s > 0 starts with its reduction block)
+        if s == 0:
+            start: tuple[tuple[str, str | None], ...] = (("stem.0", "stem.1"),)
+            cells = tuple(range(0, n))
+        else:
+            r = first - 1
+            start = ((f"cells.{r}.conv_b.op.1", f"cells.{r}.conv_b.op.2"), (f"cells.{r}.shortcut.1", None))
+            cells = tuple(range(first, first + n))
+        end = f"cells.{cells[-1] + 1}" if s < 2 else "lastact"
+        groups.append(StageGroup(name=f"stage{s}", stage=s, start=start, cells=cells, end=end))
+    for g in groups:
+        if g.end != "lastact" and not isinstance(model.get_submodule(g.end), ResNetBasicBlock):
+            raise SplittingError(f"{g.name}: {g.end} is not a reduction block; the model is not an NB201 Network")
+        for i in g.cells:
+            if not isinstance(model.cells[i], CellModule):
+                raise SplittingError(f"{g.name}: cells.{i} is a {type(model.cells[i]).__name__}, not a cell; the "
+                                     "model is not an NB201 Network")
+    return tuple(groups)
+
+
+def _op_paths(model: Network, i: int) -> list[tuple[int, str, bool]]:
+    """``(slot, path of the ReLUConvBN op, live)`` for the conv ops of cell ``i``."""
+    cell = model.cells[i]
+    return [(slot, f"cells.{i}.edges.{slot}", bool(cell._live[slot]))
+            for slot, op in enumerate(cell.edges) if isinstance(op, ReLUConvBN)]
+
+
+def theta_layout(model: Network, group: StageGroup) -> tuple[tuple[str, str | None, slice], ...]:
+    """``(conv path, BatchNorm path or None, slice of theta)`` of the producers that run, in ``theta``'s order."""
+    producers = list(group.start)
+    for i in group.cells:
+        producers += [(f"{p}.op.1", f"{p}.op.2") for _, p, live in _op_paths(model, i) if live]
+    out, offset = [], 0
+    for conv, bn in producers:
+        d = neuron_dim(model.get_submodule(conv))
+        out.append((conv, bn, slice(offset, offset + d)))
+        offset += d
+    return tuple(out)
+
+
+def group_width(model: Network, group: StageGroup) -> int:
+    return int(model.get_submodule(group.start[0][0]).out_channels)
+
+
+def group_dim(model: Network, group: StageGroup) -> int:
+    """``D``: numbers in ``theta_c``."""
+    return theta_layout(model, group)[-1][2].stop
+
+
+def channel_layers(model: Network, group: StageGroup) -> ChannelLayers:
+    """The layers ``grow_channels`` changes to split this stage's channels (all ops, dead ones included)."""
+    moving = {conv: part for conv, _, part in theta_layout(model, group)}
+    producers, norms, consumers = [], [], []
+    for conv, bn in group.start:
+        producers.append((model.get_submodule(conv), moving[conv]))
+        if bn is not None:
+            norms.append(model.get_submodule(bn))
+    for i in group.cells:
+        for _, p, _ in _op_paths(model, i):
+            conv = model.get_submodule(f"{p}.op.1")
+            producers.append((conv, moving.get(f"{p}.op.1")))
+            norms.append(model.get_submodule(f"{p}.op.2"))
+            consumers.append((conv, 1))
+    if group.end == "lastact":
+        norms.append(model.lastact[0])
+        consumers.append((model.classifier, 1))
+    else:
+        block = model.get_submodule(group.end)
+        consumers += [(block.conv_a.op[1], 1), (block.shortcut[1], 1)]
+    return ChannelLayers(producers=tuple(producers), norms=tuple(norms), consumers=tuple(consumers))
+
+
+def _site_relus(model: Network, group: StageGroup) -> list[str]:
+    """Paths of the ReLUs reading the stage's nodes (sites), in forward order."""
+    paths = [f"{p}.op.0" for i in group.cells for _, p, live in _op_paths(model, i) if live]
+    return paths + (["lastact.1"] if group.end == "lastact" else [f"{group.end}.conv_a.op.0"])
+
+
+def _bn_scale(norm: nn.BatchNorm2d) -> torch.Tensor:
+    """``[W]`` the eval-mode scale ``gamma / sqrt(running_var + eps)``."""
+    scale = torch.rsqrt(norm.running_var.detach() + norm.eps)
+    return scale * norm.weight.detach() if norm.weight is not None else scale
+
+
+@dataclass(frozen=True, eq=False)
+class StageStatistics:
+    """What ``S V`` products of one stage group need (module docstring).
+
+    Attributes:
+        group: the group.
+        layout: ``theta_layout`` of the group.
+        inputs: producer conv path -> its input ``[N, C_in, H, W]`` (all batches stacked).
+        coeffs: site ReLU path -> ``q = g sigma''(h)`` (times the final BatchNorm's scale squared for
+            ``lastact.1``), ``[N, W, H, W]``, ``g`` from each batch's mean loss, divided by the number of batches.
+        width, dim: ``W`` channels, ``D`` parameters per channel.
+    """
+
+    group: StageGroup
+    layout: tuple[tuple[str, str | None, slice], ...]
+    inputs: dict[str, torch.Tensor]
+    coeffs: dict[str, torch.Tensor]
+    width: int
+    dim: int
+
+
+def collect_stage_statistics(model: Network, groups: Sequence[StageGroup],
+                             batches: Iterable[tuple[torch.Tensor, torch.Tensor]], loss_fn: LossFn,
+                             second_derivative: SecondDerivative) -> dict[str, StageStatistics]:
+    """One eval-mode forward and backward per batch recording the producers' inputs and the sites' ``q``.
+
+    Args:
+        model: the network (parameters must require grad; nothing is written to ``.grad``).
+        groups: stage groups of ``model``.
+        batches: ``(inputs, targets)``, moved to the model's device here.
+        loss_fn: batch-MEAN loss ``loss_fn(model(x), y)``.
+        second_derivative: ``sigma''`` of the ReLU stand-in (``lso.growth.splitting.second_derivative_of``).
+    """
+    device = next(model.parameters()).device
+    convs = {conv for g in groups for conv, _, _ in theta_layout(model, g)}
+    relus = {r for g in groups for r in _site_relus(model, g)}
+    inputs: list[dict[str, torch.Tensor]] = []
+    coeffs: list[dict[str, torch.Tensor]] = []
+    last_scale = _bn_scale(model.lastact[0])
+    was_training = model.training
+    model.eval()
+    try:
+        for xb, yb in batches:
+            seen_in: dict[str, torch.Tensor] = {}
+            seen_act: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+            handles = []
+            for path in convs:
+                handles.append(model.get_submodule(path).register_forward_hook(
+                    lambda _m, args, _o, path=path: seen_in.__setitem__(path, args[0].detach())))
+            for path in relus:
+                handles.append(model.get_submodule(path).register_forward_hook(
+                    lambda _m, args, out, path=path: seen_act.__setitem__(path, (args[0].detach(), out))))
+            try:
+                out = model(xb.to(device))
+            finally:
+                for h in handles:
+                    h.remove()
+            missing = sorted((convs - set(seen_in)) | (relus - set(seen_act)))
+            if missing:
+                raise SplittingError(f"stage statistics: layers {missing} did not run in the forward pass")
+            names = sorted(relus)
+            grads = torch.autograd.grad(loss_fn(out, yb.to(device)), [seen_act[n][1] for n in names],
+                                        allow_unused=True)
+            q = {}
+            for name, g in zip(names, grads):
+                h = seen_act[name][0]
+                c = (torch.zeros_like(h) if g is None else g.detach()) * second_derivative(h)
+                if name == "lastact.1":
+                    c = c * (last_scale ** 2).reshape(1, -1, 1, 1)
+                q[name] = c
+            inputs.append(seen_in)
+            coeffs.append(q)
+    finally:
+        model.train(was_training)
+    if not inputs:
+        raise SplittingError("no batches given to compute splitting statistics")
+    nb = len(inputs)
+    # the energy sums over samples, so the batches are stacked into one (one tangent pass per product, not nb)
+    result = {}
+    for g in groups:
+        layout = theta_layout(model, g)
+        result[g.name] = StageStatistics(
+            group=g, layout=layout, width=group_width(model, g), dim=layout[-1][2].stop,
+            inputs={conv: torch.cat([b[conv] for b in inputs]) for conv, _, _ in layout},
+            coeffs={r: torch.cat([q[r] for q in coeffs]) / nb for r in _site_relus(model, g)})
+    return result
+
+
+def _energy(model: Network, stats: StageStatistics, V: torch.Tensor) -> torch.Tensor:
+    """``(1/2) sum_{c, j, sites, samples, positions} q (J v_cj)^2`` for ``V`` [W, b, D]."""
+    W, b, _ = V.shape
+    scales = {conv: (_bn_scale(model.get_submodule(bn)) if bn is not None else None) for conv, bn, _ in stats.layout}
+    group = stats.group
+    total = V.new_zeros(())
+    inputs, coeffs = stats.inputs, stats.coeffs
+
+    def term(conv_path: str) -> torch.Tensor:
+        conv = model.get_submodule(conv_path)
+        part = next(p for c, _, p in stats.layout if c == conv_path)
+        x = inputs[conv_path]
+        weight = V[:, :, part].reshape(W * b, x.shape[1], *conv.kernel_size)
+        t = F.conv2d(x, weight, None, conv.stride, conv.padding, conv.dilation)
+        a = scales[conv_path]
+        return t if a is None else t * a.repeat_interleave(b).reshape(1, -1, 1, 1)
+
+    def site(relu: str, t: torch.Tensor) -> torch.Tensor:
+        q = coeffs[relu]
+        return 0.5 * (q[:, :, None] * t.reshape(t.shape[0], W, b, *t.shape[2:]) ** 2).sum()
+
+    t = sum(term(conv) for conv, _ in group.start)
+    for i in group.cells:
+        cell = model.cells[i]
+        nodes: list[torch.Tensor | None] = [t, None, None, None]
+        for slot, (to, frm) in enumerate(EDGES):
+            if not cell._live[slot]:
+                continue
+            op, src = cell.edges[slot], nodes[frm]
+            if isinstance(op, ReLUConvBN):
+                total = total + site(f"cells.{i}.edges.{slot}.op.0", src)
+                out = term(f"cells.{i}.edges.{slot}.op.1")
+            elif isinstance(op, nn.Identity):
+                out = src
+            elif isinstance(op, nn.AvgPool2d):
+                out = op(src)
+            else:
+                raise SplittingError(f"cells.{i}.edges.{slot}: unexpected op {type(op).__name__} on a live edge")
+            nodes[to] = out if nodes[to] is None else nodes[to] + out
+        t = nodes[-1] if nodes[-1] is not None else t * 0.0
+    end = "lastact.1" if group.end == "lastact" else f"{group.end}.conv_a.op.0"
+    total = total + site(end, t)
+    return total
+
+
+def stage_matvec(model: Network, stats: StageStatistics, V: torch.Tensor) -> torch.Tensor:
+    """``S V``: ``V`` [W, b, D] -> [W, b, D], row ``j`` of ``V[c]`` times ``S_c`` (module docstring)."""
+    if V.shape[0] != stats.width or V.shape[2] != stats.dim:
+        raise SplittingError(f"V has shape {tuple(V.shape)}, expected [{stats.width}, b, {stats.dim}]")
+    with torch.enable_grad():
+        V = V.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(_energy(model, stats, V), V)
+    return grad
+
+
+def stage_splitting_matrices(model: Network, stats: StageStatistics, chunk: int = 64) -> torch.Tensor:
+    """Exact ``S`` [W, D, D] from ``D`` products with the unit vectors (small stages and tests).
+
+    Raises:
+        SplittingError: when ``S`` would hold more than 2e8 numbers (use the fast route).
+    """
+    if stats.width * stats.dim ** 2 > 2e8:
+        raise SplittingError(f"{stats.group.name}: the exact splitting matrices would be {stats.width} x {stats.dim} x "
+                             f"{stats.dim} numbers; use the fast route (route='fast')")
+    ref = next(iter(stats.coeffs.values()))
+    eye = torch.eye(stats.dim, dtype=ref.dtype, device=ref.device)
+    cols = [stage_matvec(model, stats, eye[k:k + chunk].expand(stats.width, -1, -1))
+            for k in range(0, stats.dim, chunk)]
+    S = torch.cat(cols, dim=1)
+    return 0.5 * (S + S.transpose(1, 2))
+
+
+def stage_eigenpairs(model: Network, stats: StageStatistics, route: str = "fast", *, steps: int = 16,
+                     generator: torch.Generator | None = None) -> Eigenpairs:
+    """Min/max eigenpairs of every channel's ``S_c``: ``"exact"`` forms ``S``; ``"fast"`` runs block Lanczos
+    (``lso.growth.eigen``) on ``stage_matvec`` for ``steps`` products."""
+    if route == "exact":
+        return eigenpairs_exact(stage_splitting_matrices(model, stats))
+    if route != "fast":
+        raise SplittingError(f"unknown eigenpair route {route!r}; use 'exact' or 'fast'")
+    ref = next(iter(stats.coeffs.values()))
+    matvec: Callable[[torch.Tensor], torch.Tensor] = partial(stage_matvec, model, stats)
+    pairs = extreme_eigenpairs(matvec, stats.width, stats.dim, steps=steps, dtype=ref.dtype, device=ref.device,
+                               generator=generator)
+    return Eigenpairs.of(pairs)
+
+
+def apply_stage_splits(model: Network, group: StageGroup, plans: Sequence[NeuronSplit], eps: float) -> int:
+    """Split channels of one stage in place (``lso.growth.grow.grow_channels``); returns channels added."""
+    if not plans:
+        return 0
+    return grow_channels(group.name, channel_layers(model, group), group_width(model, group),
+                         group_dim(model, group), plans, eps)
+
