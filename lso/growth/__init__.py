@@ -23,7 +23,8 @@ from lso.growth.statistics import SiteStatistics, collect_statistics
 
 __all__ = [
     "Consumer", "CostModel", "Eigenpairs", "GrowthConfig", "GrowthResult", "NeuronSite", "NeuronSplit",
-    "RoundRecord", "Selection", "SiteSpace", "SplitSpace", "SiteStatistics", "SplitReport", "SplittingError", "apply_splits",
+    "RoundRecord", "Selection", "SiteSpace", "SplitSpace", "SiteStatistics", "SplitReport", "SplittingError",
+    "apply_splits",
     "collect_statistics", "cost_model", "count_macs", "count_params", "descent_values", "eigenpairs_exact",
     "eigenpairs_fast", "grow_network", "neuron_splits", "random_splits", "second_derivative_of", "select_greedy",
     "select_random", "site_eigenpairs", "softplus_second_derivative", "split_value", "splitting_candidates",

@@ -56,6 +56,12 @@ def _output_positions(model: nn.Module, example: torch.Tensor) -> dict[nn.Module
     return positions
 
 
+def layer_positions(model: nn.Module, example: torch.Tensor) -> dict[str, int]:
+    """Output positions per sample of every Linear and Conv2d that runs on ``example[:1]``, by module path."""
+    by_module = _output_positions(model, example)
+    return {name: by_module[m] for name, m in model.named_modules() if m in by_module}
+
+
 def count_macs(model: nn.Module, example: torch.Tensor) -> int:
     """Multiply-accumulates of the Linear and Conv2d layers for one sample (``example[:1]``)."""
     total = 0

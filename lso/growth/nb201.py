@@ -23,16 +23,16 @@ import torch
 from torch import nn
 
 from lso.errors import LsoError
-from lso.growth.cost import CostModel, _output_positions
+from lso.growth.cost import CostModel, layer_positions
 from lso.growth.errors import SplittingError
 from lso.growth.grow import SplitReport, apply_splits
-from lso.growth.schedule import GrowthConfig, splitting_candidates
+from lso.growth.schedule import GrowthConfig, candidates_from
 from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
 from lso.growth.sites import Consumer, NeuronSite, check_sites
 from lso.growth.splitting import second_derivative_of
-from lso.growth.stages import (apply_stage_splits, collect_stage_statistics, group_dim, group_width,
-                               stage_eigenpairs, stage_groups)
-from lso.growth.statistics import LossFn
+from lso.growth.stages import (apply_stage_splits, group_dim, group_width, stage_eigenpairs, stage_groups,
+                               stage_paths, stage_statistics)
+from lso.growth.statistics import LossFn, record_passes, site_statistics
 from lso.nets.network import Network, Widths
 from lso.nets.ops import ResNetBasicBlock
 from lso.space import Cell, MacroConfig
@@ -116,15 +116,6 @@ def example_input(macro: MacroConfig, device: torch.device | str = "cpu") -> tor
     return torch.zeros(2, macro.in_channels, macro.input_size, macro.input_size, device=device)
 
 
-def _layer_positions(cell: Cell, macro: MacroConfig, widths: Mapping[str, int]) -> dict[str, int]:
-    """Output positions per sample of every Linear and Conv2d that runs (ops on dead edges do not: 0 MACs, as in
-    ``count_macs``), by module path; they do not depend on widths."""
-    with torch.random.fork_rng(devices=[]):
-        model = network_with_widths(cell, macro, widths)
-    by_module = _output_positions(model, example_input(macro))
-    return {name: by_module[m] for name, m in model.named_modules() if m in by_module}
-
-
 def _size(cell: Cell, macro: MacroConfig, widths: Mapping[str, int], positions: Mapping[str, int]) -> dict[str, int]:
     """Parameters and MACs of the network at ``widths``, from shapes only (built on the meta device: no memory, no
     initialisation, no RNG)."""
@@ -137,12 +128,18 @@ def _size(cell: Cell, macro: MacroConfig, widths: Mapping[str, int], positions: 
 
 
 def nb201_costs(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int],
-                groups: Sequence[str] = GROUPS) -> CostModel:
+                groups: Sequence[str] = GROUPS, positions: Mapping[str, int] | None = None) -> CostModel:
     """The exact size after adding ``E_g`` channels to each group ``g`` of ``groups``, around ``widths``:
     ``size(E) = base + sum_g own_g E_g + sum_{g <= h} cross_gh E_g E_h`` (``lso.growth.cost.CostModel``), fitted
-    from networks at widths ``widths + e_g`` and ``widths + e_g + e_h`` (the size is exactly quadratic)."""
+    from networks at widths ``widths + e_g`` and ``widths + e_g + e_h`` (the size is exactly quadratic).
+
+    ``positions``: ``lso.growth.cost.layer_positions`` of a network of this cell and macro (they do not depend on
+    widths; layers that never run, ops on dead edges, have none and count 0 MACs, as in ``count_macs``); None:
+    from a network built here."""
     cell = Cell.parse(cell)
-    positions = _layer_positions(cell, macro, widths)
+    if positions is None:
+        with torch.random.fork_rng(devices=[]):
+            positions = layer_positions(network_with_widths(cell, macro, widths), example_input(macro))
     names = list(groups)
 
     def at(*plus: str) -> dict[str, int]:
@@ -192,18 +189,18 @@ class NB201Space:
 
     def candidates(self, model: nn.Module, batches: Iterable, loss_fn: LossFn, config: GrowthConfig,
                    generator: torch.Generator) -> list[NeuronSplit]:
-        batches = list(batches)
-        out: list[NeuronSplit] = []
         sites, stages = self._sites(model), self._stages(model)
-        if sites:
-            out += splitting_candidates(model, sites, batches, loss_fn, config.rule, c=config.c, route=config.route,
-                                        steps=config.steps, relu_beta=config.relu_beta, generator=generator)
-        if stages:
-            sd = second_derivative_of(nn.ReLU(), config.relu_beta)
-            stats = collect_stage_statistics(model, stages, batches, loss_fn, sd)
-            for g in stages:
-                pairs = stage_eigenpairs(model, stats[g.name], config.route, steps=config.steps, generator=generator)
-                out += neuron_splits(g.name, pairs, config.rule, config.c)
+        convs, relus = stage_paths(model, stages)
+        # one forward and backward per batch records what the reduction sites and the stages both need
+        passes = record_passes(model, [s.layer for s in sites] + convs, [s.activation for s in sites] + relus,
+                               batches, loss_fn)
+        sd = second_derivative_of(nn.ReLU(), config.relu_beta)  # every activation of the network is a ReLU
+        out = candidates_from(site_statistics(model, sites, passes, sd), config.rule, c=config.c, route=config.route,
+                              steps=config.steps, generator=generator)
+        stats = stage_statistics(model, stages, passes, sd)
+        for g in stages:
+            pairs = stage_eigenpairs(model, stats[g.name], config.route, steps=config.steps, generator=generator)
+            out += neuron_splits(g.name, pairs, config.rule, config.c)
         return out
 
     def random_candidates(self, model: nn.Module, generator: torch.Generator) -> list[NeuronSplit]:
@@ -215,7 +212,7 @@ class NB201Space:
         return out
 
     def costs(self, model: nn.Module, example: torch.Tensor) -> CostModel:
-        return nb201_costs(model.cell, model.macro, widths_of(model), self.groups)
+        return nb201_costs(model.cell, model.macro, widths_of(model), self.groups, layer_positions(model, example))
 
     def apply(self, model: nn.Module, splits: Sequence[NeuronSplit], eps: float) -> SplitReport:
         """Split group by group in reverse forward order, so that each group's directions, sized to its producers'

@@ -2,11 +2,12 @@
 
 ``refine`` builds the narrow starting network of the cell (``lso.growth.nb201``: the stage widths at ``stage_mult``
 and the reduction blocks' inner widths at ``inner_mult`` of NB201's), trains it (round 0, ``protocol.epochs``
-epochs), then runs ``rounds`` rounds of {splitting values -> energy-aware selection under the parameter budget -> split -> fine-tune ``finetune_epochs``}
+epochs), then runs ``rounds`` rounds of {splitting values -> energy-aware selection under the parameter budget ->
+split -> fine-tune ``finetune_epochs``}
 (``lso.growth.schedule.grow_network``). Round ``r`` may grow the model to ``size + (budget - size) / (R - r + 1)``.
 
-``"scratch"`` is the fixed-width baseline: the network whose widths are the largest that fit the budget
-(one channel at a time to the width group that has grown least, relative to its start), trained from scratch for the same
+``"scratch"`` is the fixed-width baseline: the network whose widths are the largest that fit the budget (one
+channel at a time to the width group that has grown least, relative to its start), trained from scratch for the same
 number of epochs the growth runs spend in all (``epochs + rounds * finetune_epochs``). Its round 0 is the same
 trained starting network as the other methods', its round 1 the final width.
 
@@ -73,7 +74,8 @@ class RefineResult:
     """A refine run: its rounds (round 0 is the trained starting network), its settings, and timings of its parts.
 
     ``seconds_values`` / ``seconds_train`` per round split ``seconds`` into splitting-value computation (statistics,
-    eigenpairs, selection, split) and training; ``widths`` the width groups (``lso.growth.nb201.GROUPS``: stage and inner widths) after each round.
+    eigenpairs, selection, split) and training; ``widths`` the width groups (``lso.growth.nb201.GROUPS``: stage and
+    inner widths) after each round.
     """
 
     rounds: tuple[RefineRound, ...]
@@ -185,8 +187,8 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
     Splitting (S3D, Wu et al. 2020; S2D, Liu et al. 2019; DESIGN.md section 4): neuron ``i`` with splitting matrix
     ``S_i = E[g_i sigma''(h_i) x x^T]`` ([d, d]; for a stage channel the sum over every ReLU reading it, with ``x``
     the stacked inputs of all its producers, ``lso.growth.stages``; ReLU's ``sigma''`` by the softplus(beta=3)
-    stand-in) is ranked by its descent value ``G`` (S3D ``G_2 = min(lambda_min, -k lambda_max)``, ``k = (c-1)/(c+1)``; S2D
-    ``G = lambda_min``); a split changes the loss by about ``eps^2 / 2 * G``.
+    stand-in) is ranked by its descent value ``G`` (S3D ``G_2 = min(lambda_min, -k lambda_max)``,
+    ``k = (c-1)/(c+1)``; S2D ``G = lambda_min``); a split changes the loss by about ``eps^2 / 2 * G``.
 
     Args:
         arch: NB201 cell string or ``Cell``.
@@ -247,7 +249,8 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
         "arch": cell.to_string(), "dataset": dataset, "method": method, "rounds": rounds,
         "budget_params": int(budget_params), "seed": int(seed), "device": describe_device(dev),
         "protocol": proto.to_dict(), "finetune_epochs": finetune_epochs, "inner_mult": inner_mult,
-        "stage_mult": stage_mult, "groups": list(groups), "start_widths": dict(start_widths), "copies": copies, "c": c, "eps": eps, "route": route, "steps": steps,
+        "stage_mult": stage_mult, "groups": list(groups), "start_widths": dict(start_widths), "copies": copies,
+        "c": c, "eps": eps, "route": route, "steps": steps,
         "value_samples": value_samples,
     }
     generator = torch.Generator().manual_seed(seed)
@@ -342,7 +345,8 @@ class RefineComparison:
         each method put its channels."""
         import pandas as pd
 
-        return pd.DataFrame([{"method": m, "seed": s, **res.widths[-1]} for (m, s), res in sorted(self.results.items())])
+        return pd.DataFrame([{"method": m, "seed": s, **res.widths[-1]}
+                             for (m, s), res in sorted(self.results.items())])
 
     def final_frame(self):  # -> pandas.DataFrame
         """Per method: mean and std over seeds of the final round's params and accuracies."""
@@ -354,7 +358,8 @@ class RefineComparison:
         return table.reindex([m for m in self.methods if m in table.index]).reset_index()
 
 
-def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = METHODS, seeds: Sequence[int] = (0, 1, 2),
+def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = METHODS,
+                   seeds: Sequence[int] = (0, 1, 2),
                    rounds: int = 3, budget_params: int | None = None, device: str | torch.device = "auto",
                    progress: bool = True, reporter: Reporter | None = None,
                    **refine_kwargs: Any) -> RefineComparison:
@@ -375,7 +380,8 @@ def compare_refine(arch: str | Cell, dataset: str, *, methods: Sequence[str] = M
     results = {}
     jobs = [(m, s) for s in seeds for m in methods]
     for k, (m, s) in enumerate(tqdm(jobs, desc="refine compare", disable=not progress)):
-        child = None if reporter is None else _run_relay(reporter, k, len(jobs), rounds, f"run {k + 1}/{len(jobs)}, seed {s}")
+        child = (None if reporter is None
+                 else _run_relay(reporter, k, len(jobs), rounds, f"run {k + 1}/{len(jobs)}, seed {s}"))
         results[(m, int(s))] = refine(cell, dataset, m, rounds, budget_params, int(s), device, data=data,
                                       progress=False, reporter=child, **refine_kwargs)
     budget = next(iter(results.values())).config["budget_params"]

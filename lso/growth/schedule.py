@@ -37,7 +37,7 @@ from lso.growth.select import Selection, select_greedy, select_random
 from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
 from lso.growth.sites import NeuronSite, check_sites
 from lso.growth.splitting import second_derivative_of, site_eigenpairs
-from lso.growth.statistics import LossFn, SecondDerivative, collect_statistics
+from lso.growth.statistics import LossFn, SecondDerivative, SiteStatistics, collect_statistics
 
 METHODS = ("s3d", "s2d", "random")
 TrainFn = Callable[[nn.Module, int], Mapping[str, float]]
@@ -132,6 +132,12 @@ def splitting_candidates(model: nn.Module, sites: Sequence[NeuronSite], batches:
     resolved = check_sites(model, list(sites))
     sd = second_derivative or {r.site.name: second_derivative_of(r.activation, relu_beta) for r in resolved}
     stats = collect_statistics(model, sites, batches, loss_fn, sd)
+    return candidates_from(stats, rule, c=c, route=route, steps=steps, generator=generator)
+
+
+def candidates_from(stats: Mapping[str, SiteStatistics], rule: str, *, c: float = 2.0, route: str = "fast",
+                    steps: int = 16, generator: torch.Generator | None = None) -> list[NeuronSplit]:
+    """Eigenpairs, descent values and copies of every neuron of sites whose statistics are already recorded."""
     out: list[NeuronSplit] = []
     for name, st in stats.items():
         out += neuron_splits(name, site_eigenpairs(st, route, steps=steps, generator=generator), rule, c)

@@ -44,7 +44,7 @@ from lso.growth.grow import ChannelLayers, grow_channels
 from lso.growth.signed import NeuronSplit
 from lso.growth.sites import neuron_dim
 from lso.growth.splitting import Eigenpairs, eigenpairs_exact
-from lso.growth.statistics import LossFn, SecondDerivative
+from lso.growth.statistics import LossFn, RecordedPass, SecondDerivative, record_passes
 from lso.nets.network import CellModule, Network
 from lso.nets.ops import ReLUConvBN, ResNetBasicBlock
 from lso.space import EDGES
@@ -180,6 +180,34 @@ class StageStatistics:
     dim: int
 
 
+def stage_paths(model: Network, groups: Sequence[StageGroup]) -> tuple[list[str], list[str]]:
+    """What ``record_passes`` must record for these groups: (producer conv paths, site ReLU paths)."""
+    return ([conv for g in groups for conv, _, _ in theta_layout(model, g)],
+            [r for g in groups for r in _site_relus(model, g)])
+
+
+def stage_statistics(model: Network, groups: Sequence[StageGroup], passes: Sequence[RecordedPass],
+                     second_derivative: SecondDerivative) -> dict[str, StageStatistics]:
+    """The groups' statistics from passes that recorded ``stage_paths`` (``lso.growth.statistics.record_passes``):
+    ``q = g sigma''(h)`` per site (times the final BatchNorm's scale squared at ``lastact.1``), averaged over
+    batches, and the producers' inputs, the batches stacked into one (the energy sums over samples, so one tangent
+    pass per product serves them all)."""
+    last_scale = _bn_scale(model.lastact[0]).reshape(1, -1, 1, 1)
+
+    def q(rec: RecordedPass, relu: str) -> torch.Tensor:
+        c = rec.grads[relu] * second_derivative(rec.pre[relu])
+        return c * last_scale ** 2 if relu == "lastact.1" else c
+
+    result = {}
+    for g in groups:
+        layout = theta_layout(model, g)
+        result[g.name] = StageStatistics(
+            group=g, layout=layout, width=group_width(model, g), dim=layout[-1][2].stop,
+            inputs={conv: torch.cat([rec.inputs[conv] for rec in passes]) for conv, _, _ in layout},
+            coeffs={r: torch.cat([q(rec, r) for rec in passes]) / len(passes) for r in _site_relus(model, g)})
+    return result
+
+
 def collect_stage_statistics(model: Network, groups: Sequence[StageGroup],
                              batches: Iterable[tuple[torch.Tensor, torch.Tensor]], loss_fn: LossFn,
                              second_derivative: SecondDerivative) -> dict[str, StageStatistics]:
@@ -192,74 +220,23 @@ def collect_stage_statistics(model: Network, groups: Sequence[StageGroup],
         loss_fn: batch-MEAN loss ``loss_fn(model(x), y)``.
         second_derivative: ``sigma''`` of the ReLU stand-in (``lso.growth.splitting.second_derivative_of``).
     """
-    device = next(model.parameters()).device
-    convs = {conv for g in groups for conv, _, _ in theta_layout(model, g)}
-    relus = {r for g in groups for r in _site_relus(model, g)}
-    inputs: list[dict[str, torch.Tensor]] = []
-    coeffs: list[dict[str, torch.Tensor]] = []
-    last_scale = _bn_scale(model.lastact[0])
-    was_training = model.training
-    model.eval()
-    try:
-        for xb, yb in batches:
-            seen_in: dict[str, torch.Tensor] = {}
-            seen_act: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-            handles = []
-            for path in convs:
-                handles.append(model.get_submodule(path).register_forward_hook(
-                    lambda _m, args, _o, path=path: seen_in.__setitem__(path, args[0].detach())))
-            for path in relus:
-                handles.append(model.get_submodule(path).register_forward_hook(
-                    lambda _m, args, out, path=path: seen_act.__setitem__(path, (args[0].detach(), out))))
-            try:
-                out = model(xb.to(device))
-            finally:
-                for h in handles:
-                    h.remove()
-            missing = sorted((convs - set(seen_in)) | (relus - set(seen_act)))
-            if missing:
-                raise SplittingError(f"stage statistics: layers {missing} did not run in the forward pass")
-            names = sorted(relus)
-            grads = torch.autograd.grad(loss_fn(out, yb.to(device)), [seen_act[n][1] for n in names],
-                                        allow_unused=True)
-            q = {}
-            for name, g in zip(names, grads):
-                h = seen_act[name][0]
-                c = (torch.zeros_like(h) if g is None else g.detach()) * second_derivative(h)
-                if name == "lastact.1":
-                    c = c * (last_scale ** 2).reshape(1, -1, 1, 1)
-                q[name] = c
-            inputs.append(seen_in)
-            coeffs.append(q)
-    finally:
-        model.train(was_training)
-    if not inputs:
-        raise SplittingError("no batches given to compute splitting statistics")
-    nb = len(inputs)
-    # the energy sums over samples, so the batches are stacked into one (one tangent pass per product, not nb)
-    result = {}
-    for g in groups:
-        layout = theta_layout(model, g)
-        result[g.name] = StageStatistics(
-            group=g, layout=layout, width=group_width(model, g), dim=layout[-1][2].stop,
-            inputs={conv: torch.cat([b[conv] for b in inputs]) for conv, _, _ in layout},
-            coeffs={r: torch.cat([q[r] for q in coeffs]) / nb for r in _site_relus(model, g)})
-    return result
+    convs, relus = stage_paths(model, groups)
+    return stage_statistics(model, groups, record_passes(model, convs, relus, batches, loss_fn), second_derivative)
 
 
 def _energy(model: Network, stats: StageStatistics, V: torch.Tensor) -> torch.Tensor:
     """``(1/2) sum_{c, j, sites, samples, positions} q (J v_cj)^2`` for ``V`` [W, b, D]."""
     W, b, _ = V.shape
     scales = {conv: (_bn_scale(model.get_submodule(bn)) if bn is not None else None) for conv, bn, _ in stats.layout}
+    parts = {conv: part for conv, _, part in stats.layout}
     group = stats.group
     total = V.new_zeros(())
     inputs, coeffs = stats.inputs, stats.coeffs
 
     def term(conv_path: str) -> torch.Tensor:
         conv = model.get_submodule(conv_path)
-        part = next(p for c, _, p in stats.layout if c == conv_path)
         x = inputs[conv_path]
-        weight = V[:, :, part].reshape(W * b, x.shape[1], *conv.kernel_size)
+        weight = V[:, :, parts[conv_path]].reshape(W * b, x.shape[1], *conv.kernel_size)
         t = F.conv2d(x, weight, None, conv.stride, conv.padding, conv.dilation)
         a = scales[conv_path]
         return t if a is None else t * a.repeat_interleave(b).reshape(1, -1, 1, 1)

@@ -68,6 +68,107 @@ def _norm_scale(r: ResolvedSite) -> torch.Tensor | None:
     return scale * r.norm.weight.detach() if r.norm.weight is not None else scale
 
 
+@dataclass(frozen=True, eq=False)
+class RecordedPass:
+    """One eval-mode forward and backward pass of a batch, by module path: ``inputs`` the input of each recorded
+    layer; ``pre`` the input ``h`` and ``grads`` the output gradient ``g = dL_b/dsigma`` (zeros where the loss does
+    not depend on it) of each recorded activation. ``L_b`` is the batch-mean loss."""
+
+    inputs: dict[str, torch.Tensor]
+    pre: dict[str, torch.Tensor]
+    grads: dict[str, torch.Tensor]
+
+
+def record_passes(model: nn.Module, layers: Iterable[str], activations: Iterable[str],
+                  batches: Iterable[tuple[torch.Tensor, torch.Tensor]], loss_fn: LossFn) -> list[RecordedPass]:
+    """Run ``batches`` through ``model`` in eval mode (restored afterwards), recording what splitting statistics
+    are made of: one ``RecordedPass`` per batch. Nothing is written to ``.grad``.
+
+    Args:
+        model: the network; its parameters must require grad.
+        layers, activations: module paths (``model.get_submodule``) whose input, resp. input and output gradient,
+            are recorded; each must run exactly once per forward.
+        batches: ``(inputs, targets)`` pairs, moved to the model's device here.
+        loss_fn: ``loss_fn(model(inputs), targets)`` -> scalar batch-MEAN loss.
+
+    Raises:
+        SplittingError: a module that runs twice in one forward or not at all, or no batches.
+    """
+    layers, activations = sorted(set(layers)), sorted(set(activations))
+    modules = {path: model.get_submodule(path) for path in layers + activations}
+    device = next(model.parameters()).device
+    passes = []
+    was_training = model.training
+    model.eval()
+    try:
+        for xb, yb in batches:
+            seen_in: dict[str, torch.Tensor] = {}
+            seen_act: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+            def keep(store: dict, path: str, value) -> None:  # noqa: ANN001
+                if path in store:
+                    raise SplittingError(f"module {path!r} ran twice in one forward; splitting sites need modules "
+                                         "used once per forward (give each site its own activation module)")
+                store[path] = value
+
+            handles = [modules[p].register_forward_hook(
+                lambda _m, args, _out, p=p: keep(seen_in, p, args[0].detach())) for p in layers]
+            handles += [modules[p].register_forward_hook(
+                lambda _m, args, out, p=p: keep(seen_act, p, (args[0].detach(), out))) for p in activations]
+            try:
+                out = model(xb.to(device))
+            finally:
+                for h in handles:
+                    h.remove()
+            missing = sorted((set(layers) - set(seen_in)) | (set(activations) - set(seen_act)))
+            if missing:
+                raise SplittingError(f"sites {missing} were not reached by the forward pass")
+            grads = torch.autograd.grad(loss_fn(out, yb.to(device)), [seen_act[p][1] for p in activations],
+                                        allow_unused=True)
+            passes.append(RecordedPass(
+                inputs=seen_in, pre={p: seen_act[p][0] for p in activations},
+                grads={p: torch.zeros_like(seen_act[p][0]) if g is None else g.detach()
+                       for p, g in zip(activations, grads)}))
+    finally:
+        model.train(was_training)
+    if not passes:
+        raise SplittingError("no batches given to compute splitting statistics")
+    return passes
+
+
+def site_statistics(model: nn.Module, sites: list[NeuronSite] | tuple[NeuronSite, ...],
+                    passes: list[RecordedPass],
+                    second_derivative: SecondDerivative | dict[str, SecondDerivative]) -> dict[str, SiteStatistics]:
+    """``x`` and ``c`` of every site (module docstring) from passes that recorded each site's layer and activation
+    (``record_passes``); ``second_derivative`` as in ``collect_statistics``."""
+    resolved = check_sites(model, list(sites))
+    result = {}
+    for r in resolved:
+        name, site = r.site.name, r.site
+        sd = second_derivative[name] if isinstance(second_derivative, dict) else second_derivative
+        scale = _norm_scale(r)
+        coeffs = []
+        for rec in passes:
+            h, g = rec.pre[site.activation], rec.grads[site.activation]
+            if h.shape[1] != r.width or h.shape != g.shape:
+                raise SplittingError(f"site {name!r}: activation input has shape {tuple(h.shape)}, expected "
+                                     f"{r.width} neurons on dim 1")
+            c = g * sd(h)
+            if scale is not None:
+                c = c * (scale ** 2).reshape(1, -1, *([1] * (c.dim() - 2)))
+            coeffs.append(c / len(passes))
+        inputs = tuple(rec.inputs[site.layer] for rec in passes)
+        conv = None
+        if isinstance(r.layer, nn.Conv2d):
+            conv = ConvGeometry(tuple(r.layer.kernel_size), tuple(r.layer.stride), tuple(r.layer.padding),
+                                tuple(r.layer.dilation))
+        elif inputs[0].dim() != 2:
+            raise SplittingError(f"site {name!r}: Linear input must be [N, in], got {tuple(inputs[0].shape)}")
+        result[name] = SiteStatistics(site=site, inputs=inputs, coeffs=tuple(coeffs),
+                                      has_bias=r.layer.bias is not None, conv=conv, dim=r.dim, width=r.width)
+    return result
+
+
 def collect_statistics(model: nn.Module, sites: list[NeuronSite] | tuple[NeuronSite, ...],
                        batches: Iterable[tuple[torch.Tensor, torch.Tensor]], loss_fn: LossFn,
                        second_derivative: SecondDerivative | dict[str, SecondDerivative]) -> dict[str, SiteStatistics]:
@@ -84,76 +185,6 @@ def collect_statistics(model: nn.Module, sites: list[NeuronSite] | tuple[NeuronS
     Returns:
         site name -> ``SiteStatistics``.
     """
-    resolved = check_sites(model, list(sites))
-    device = next(model.parameters()).device
-    sd = {r.site.name: (second_derivative[r.site.name] if isinstance(second_derivative, dict) else second_derivative)
-          for r in resolved}
-    inputs: dict[str, list[torch.Tensor]] = {r.site.name: [] for r in resolved}
-    coeffs: dict[str, list[torch.Tensor]] = {r.site.name: [] for r in resolved}
-    was_training = model.training
-    model.eval()
-    try:
-        for xb, yb in batches:
-            seen_in: dict[str, torch.Tensor] = {}
-            seen_act: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-            handles = []
-            for r in resolved:
-                name = r.site.name
-
-                def layer_hook(_m, args, _out, name=name):  # noqa: ANN001 - torch hook signature
-                    if name in seen_in:
-                        raise SplittingError(f"site {name!r}: its layer ran twice in one forward; sites need "
-                                             "modules used once per forward")
-                    seen_in[name] = args[0].detach()
-
-                def act_hook(_m, args, out, name=name):  # noqa: ANN001
-                    if name in seen_act:
-                        raise SplittingError(f"site {name!r}: its activation module ran twice in one forward; "
-                                             "give each site its own activation module")
-                    seen_act[name] = (args[0].detach(), out)
-
-                handles.append(r.layer.register_forward_hook(layer_hook))
-                handles.append(r.activation.register_forward_hook(act_hook))
-            try:
-                out = model(xb.to(device))
-            finally:
-                for h in handles:
-                    h.remove()
-            missing = [r.site.name for r in resolved if r.site.name not in seen_act or r.site.name not in seen_in]
-            if missing:
-                raise SplittingError(f"sites {missing} were not reached by the forward pass")
-            loss = loss_fn(out, yb.to(device))
-            names = [r.site.name for r in resolved]
-            grads = torch.autograd.grad(loss, [seen_act[n][1] for n in names], allow_unused=True)
-            for r, g in zip(resolved, grads):
-                name = r.site.name
-                h = seen_act[name][0]
-                if g is None:
-                    g = torch.zeros_like(h)
-                if h.shape[1] != r.width or h.shape != g.shape:
-                    raise SplittingError(f"site {name!r}: activation input has shape {tuple(h.shape)}, expected "
-                                         f"{r.width} neurons on dim 1")
-                c = g.detach() * sd[name](h)
-                scale = _norm_scale(r)
-                if scale is not None:
-                    c = c * (scale ** 2).reshape(1, -1, *([1] * (c.dim() - 2)))
-                inputs[name].append(seen_in[name])
-                coeffs[name].append(c)
-    finally:
-        model.train(was_training)
-    result = {}
-    for r in resolved:
-        name = r.site.name
-        nb = len(coeffs[name])
-        if nb == 0:
-            raise SplittingError("no batches given to compute splitting statistics")
-        conv = None
-        if isinstance(r.layer, nn.Conv2d):
-            conv = ConvGeometry(tuple(r.layer.kernel_size), tuple(r.layer.stride), tuple(r.layer.padding),
-                                tuple(r.layer.dilation))
-        elif inputs[name][0].dim() != 2:
-            raise SplittingError(f"site {name!r}: Linear input must be [N, in], got {tuple(inputs[name][0].shape)}")
-        result[name] = SiteStatistics(site=r.site, inputs=tuple(inputs[name]),
-                                      coeffs=tuple(c / nb for c in coeffs[name]), has_bias=r.layer.bias is not None,
-                                      conv=conv, dim=r.dim, width=r.width)
-    return result
+    check_sites(model, list(sites))
+    passes = record_passes(model, [s.layer for s in sites], [s.activation for s in sites], batches, loss_fn)
+    return site_statistics(model, sites, passes, second_derivative)
