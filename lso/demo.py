@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lso.bench import BenchmarkTable
-from lso.search import SearchResult, TableOracle, run_search
+from lso.search import SearchResult, TableOracle, run_search, search_metrics
 from lso.train.config import TrainConfig
 from lso.train.metrics import RunMetrics
 from lso.train.run import train_run
@@ -45,10 +45,8 @@ class DemoResult:
 def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
     """Train (or reuse a finished) latent model on ``config.table`` and compare CR-LSO with the baseline."""
     table = BenchmarkTable.load(config.table)
-    config = replace(config, signal=config.signal or table.default_metric("valid"),
-                     report=config.report or table.default_metric("test"))
-    table.require_metric(config.signal)
-    table.require_metric(config.report)
+    signal, report = search_metrics(table, config.signal, config.report)
+    config = replace(config, signal=signal, report=report)
     run_dir = config.out / f"run_s{config.seed}"
     if (run_dir / "metrics.json").exists():
         metrics = RunMetrics.from_json(run_dir / "metrics.json")

@@ -32,12 +32,11 @@ def downloads(monkeypatch) -> list[tuple[str | None, bytes]]:
     return seen
 
 
-def label_classes(run_dir: Path) -> int:
-    """Queries a run's labels cost: its labelled cells up to isomorphism."""
-    from lso.search import isomorphism_class
-    from lso.search.gradient import run_labels
+def label_count(run_dir: Path) -> int:
+    """Queries a run's labels cost: one per labelled cell, twins included."""
+    from lso.search.preflight import read_provenance
 
-    return len({isomorphism_class(c) for c in run_labels(run_dir)})
+    return len(read_provenance(run_dir).labels)
 
 
 def open_page(nb201_dir):
@@ -78,12 +77,17 @@ def test_page_renders_with_a_run_and_defaults(app_workspace, nb201_dir):
     assert at.selectbox(key="search_report").value == "cifar10_test"
     assert at.selectbox(key="search_method").value == "crlso"  # a run exists, so the latent method is offered first
     assert at.selectbox(key="search_run").value == "tiny"
-    assert at.number_input(key="search_budget").value == 100
+    labels = label_count(app_workspace / "tiny")
+    assert at.number_input(key="search_budget").value == labels + 100  # the default leaves room beyond the labels
     assert "random" in at.multiselect(key="search_baselines").value
-    labels = label_classes(app_workspace / "tiny")
-    assert any(f"{labels} labelled cells" in c.value for c in at.caption)  # charged first
-    at.number_input(key="search_budget").set_value(50).run()
-    assert any("leaves the latent search nothing" in w.value for w in at.warning)
+    assert any(f"{labels} labelled cells are charged first" in c.value for c in at.caption)
+    assert not at.button(key="search_start").disabled
+    for budget in (50, labels):  # a budget at or below the labels would search nothing: refused with the reason
+        at.number_input(key="search_budget").set_value(budget).run()
+        assert any("leaves the search nothing" in w.value for w in at.warning)
+        assert at.button(key="search_start").disabled
+    at.number_input(key="search_budget").set_value(labels + 1).run()
+    assert not at.button(key="search_start").disabled
     at.selectbox(key="search_run").set_value("(none)").run()
     assert at.button(key="search_start").disabled  # crlso cannot start without a run
     assert not at.exception
@@ -118,8 +122,8 @@ def test_found_cells_are_offered_on_the_refine_page(app_workspace, nb201_dir):
 
 def test_latent_search_charges_the_run_labels_and_draws_its_trajectory(app_workspace, nb201_dir, downloads):
     at = open_page(nb201_dir)
-    labels = label_classes(app_workspace / "tiny")  # 60 labels, fewer classes: the rest is the search's own
-    assert labels < 70
+    labels = label_count(app_workspace / "tiny")  # 60 labels, each one query: the rest is the search's own
+    assert labels == 60
     outcome = run_search(at, "crlso", 80, ["random"])
     main = outcome.main
     assert main.method == "crlso" and main.num_queries == 80 and main.precharged == labels

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from cli import run_cli
+from lso.bench import BenchmarkTable
 from official_files import write_nats_tss, write_nb201_pth
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def test_info_json_must_show(nb201_dir, capsys) -> None:
 def test_info_human(nb201_dir, capsys) -> None:
     code, out, _ = run(capsys, "bench", "info", str(nb201_dir / "nb201_cifar10.csv"))
     assert code == 0
-    assert "15,625 cells (6,466 unique)" in out and "91.6067" in out and "94.3733" in out
+    assert "15,625 cells (6,466 unique)" in out and "91.607" in out and "94.373" in out  # percent: 3 decimals
 
 
 def test_top(nb201_dir, capsys) -> None:
@@ -66,7 +67,7 @@ def test_top(nb201_dir, capsys) -> None:
     assert rows[0]["index"] == 6111 and rows[0]["cifar10_valid"] == 91.6067 and rows[0]["cifar10_test"] == 94.3733
     assert [r["cifar10_valid"] for r in rows] == sorted((r["cifar10_valid"] for r in rows), reverse=True)
     code, out, _ = run(capsys, "bench", "top", str(nb201_dir / "nb201_test200.csv"), "-m", "imagenet16_test", "-k", "2")
-    assert code == 0 and "47.3111" in out and "top 2 by imagenet16_test" in out
+    assert code == 0 and "47.311" in out and "top 2 by imagenet16_test (highest first)" in out
 
 
 def test_import_each_kind_then_info(pth, tss, nb201_dir, tmp_path, capsys) -> None:
@@ -174,3 +175,92 @@ def test_console_script_exit_status(tmp_path) -> None:
     bad.write_bytes(b"PAR1 not really")
     done = subprocess.run([sys.executable, "-m", "lso.cli.main", "bench", "info", str(bad)], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "error:" in done.stderr
+
+
+# ----- direction and scale -----------------------------------------------------------------------------------------
+def _latency_csv(tmp_path: Path, nb201_dir: Path) -> Path:
+    """The CIFAR-10 table plus a latency column (params_mb * 10 + 1 ms) and a fraction accuracy column."""
+    frame = pd.read_csv(nb201_dir / "nb201_cifar10.csv")
+    frame["latency_ms"] = frame["params_mb"] * 10 + 1
+    frame["cifar10_acc"] = frame["cifar10_test"] / 100
+    path = tmp_path / "lat.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_info_reports_best_by_direction(nb201_dir, tmp_path, capsys) -> None:
+    path = _latency_csv(tmp_path, nb201_dir)
+    fastest = pd.read_csv(path)["latency_ms"].min()
+    code, out, _ = run(capsys, "bench", "info", str(path), "--json")
+    assert code == 0
+    metrics = json.loads(out)["metrics"]
+    assert metrics["latency_ms"]["best"] == pytest.approx(fastest)  # not the slowest
+    assert (metrics["latency_ms"]["direction"], metrics["latency_ms"]["scale"]) == ("min", "raw")
+    assert (metrics["params_mb"]["direction"], metrics["cifar10_valid"]["direction"]) == ("min", "max")
+    assert (metrics["cifar10_acc"]["scale"], metrics["cifar10_valid"]["scale"]) == ("fraction", "percent")
+    code, out, _ = run(capsys, "bench", "info", str(path))
+    assert code == 0
+    line = next(row for row in out.splitlines() if "latency_ms" in row)
+    assert " min " in line and " raw " in line and f"{fastest:.6g}" in line
+    line = next(row for row in out.splitlines() if "cifar10_acc" in row)
+    assert " max " in line and " fraction " in line and "0.94373" in line  # fraction: 5 decimals
+
+
+def test_top_sorts_by_direction_and_formats_by_scale(nb201_dir, tmp_path, capsys) -> None:
+    path = _latency_csv(tmp_path, nb201_dir)
+    code, out, _ = run(capsys, "bench", "top", str(path), "-m", "latency_ms", "-k", "4", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["latency_ms"] for r in rows] == sorted(r["latency_ms"] for r in rows)
+    assert rows[0]["latency_ms"] == pytest.approx(pd.read_csv(path)["latency_ms"].min())
+    assert [r["index"] for r in rows] == sorted(r["index"] for r in rows)  # all tied: by index
+    code, out, _ = run(capsys, "bench", "top", str(path), "-m", "cifar10_acc", "-k", "1")
+    assert code == 0 and "top 1 by cifar10_acc (highest first)" in out and "0.94373" in out
+    code, out, _ = run(capsys, "bench", "top", str(path), "-m", "latency_ms", "-k", "1")
+    assert code == 0 and "(lowest first)" in out
+
+
+def test_import_stores_direction_and_scale(nb201_dir, tmp_path, capsys) -> None:
+    src = _latency_csv(tmp_path, nb201_dir)
+    out_file = tmp_path / "lat.parquet"
+    code, out, err = run(capsys, "bench", "import", "csv", str(src), "--out", str(out_file), "--direction",
+                         "latency_ms=max", "--direction", "cifar10_valid=min", "--scale", "cifar10_acc=percent")
+    assert code == 0, err
+    assert "latency_ms max (raw)" in " ".join(out.split())
+    code, out, _ = run(capsys, "bench", "info", str(out_file), "--json")
+    info = json.loads(out)
+    assert info["meta"]["metric_info"]["latency_ms"] == {"direction": "max", "scale": "raw"}
+    assert info["meta"]["metric_info"]["cifar10_valid"] == {"direction": "min", "scale": "percent"}
+    assert info["meta"]["metric_info"]["cifar10_acc"] == {"direction": "max", "scale": "percent"}
+    assert info["meta"]["metric_info"]["params_mb"] == {"direction": "min", "scale": "raw"}  # inferred, stored
+    assert info["metrics"]["latency_ms"]["best"] == pytest.approx(pd.read_csv(src)["latency_ms"].max())
+    assert info["meta"]["checksum"] == BenchmarkTable.load(src).meta.checksum
+
+
+def test_bad_overrides_one_line_each(nb201_dir, tmp_path, capsys) -> None:
+    src = nb201_dir / "nb201_cifar10.csv"
+    out_file = tmp_path / "t.parquet"
+    assert run(capsys, "bench", "import", "csv", str(src), "--out", str(out_file))[0] == 0
+    before = out_file.read_bytes()
+    cases = [
+        (("--direction", "params_mb"), ["--direction expects METRIC=max|min, got 'params_mb'"]),
+        (("--direction", "params_mb=smaller"), ["'smaller' is not one of max, min"]),
+        (("--scale", "cifar10_valid=ratio"), ["'ratio' is not one of percent, fraction, raw"]),
+        (("--direction", "latncy_ms=min"), ["metric 'latncy_ms' is not in this table", "params_mb, cifar10_valid"]),
+    ]
+    for extra, needles in cases:
+        code, _, err = run(capsys, "bench", "import", "csv", str(src), "--out", str(out_file), *extra)
+        assert_one_line_error(code, err, *needles)
+        assert out_file.read_bytes() == before
+
+
+def test_infinite_values_one_line(nb201_dir, tmp_path, capsys) -> None:
+    def inf(f):
+        f.loc[12, "cifar10_test"] = float("inf")
+        return f
+
+    path = _csv(tmp_path, nb201_dir, "inf.csv", inf)
+    code, _, err = run(capsys, "bench", "info", str(path))
+    assert_one_line_error(code, err, "'cifar10_test' has 1 infinite value(s) (first at index 12)")
+    code, _, err = run(capsys, "bench", "import", "csv", str(path), "--out", str(tmp_path / "inf.parquet"))
+    assert_one_line_error(code, err, "infinite")
+    assert not (tmp_path / "inf.parquet").exists()

@@ -216,3 +216,31 @@ def test_unknown_kind_and_output(tmp_path, small_pth) -> None:
         import_to_file("nb201-pth", small_pth, tmp_path / "out.csv", QUIET)
     with pytest.raises(BenchmarkFileError, match="200 or 12 epochs"):
         import_table("nb201-pth", small_pth, ImportOptions(epochs=90, progress=False))
+
+
+def test_imports_store_every_metrics_direction(small_pth, nb201_dir, tmp_path) -> None:
+    """Official costs are minimised, accuracies maximised, and the file says so; overrides are stored too."""
+    table = import_table("nb201-pth", small_pth, QUIET)
+    assert set(table.meta.metric_info) == set(ALL_COLUMNS)
+    for column in ALL_COLUMNS:
+        want = "min" if any(k in column for k in ("params", "flops", "latency")) else "max"
+        assert table.meta.metric_info[column]["direction"] == want, column
+    assert table.meta.metric_info["imagenet16_latency_ms"]["scale"] == "raw"
+    assert table.best("cifar10_params_mb")[1] == min(table.values("cifar10_params_mb"))
+    options = ImportOptions(progress=False, directions={"cifar10_flops_m": "max"}, scales={"cifar10_valid": "fraction"})
+    out = import_to_file("nb201-pth", small_pth, tmp_path / "t.parquet", options)
+    back = BenchmarkTable.load(tmp_path / "t.parquet")
+    assert back.meta == out.meta and back.meta.checksum == table.meta.checksum
+    assert back.meta.metric_info["cifar10_flops_m"] == {"direction": "max", "scale": "raw"}
+    assert back.meta.metric_info["cifar10_valid"] == {"direction": "max", "scale": "fraction"}
+    csv = import_table("csv", nb201_dir / "nb201_cifar10.csv", ImportOptions(directions={"cifar10_test": "min"}))
+    assert csv.meta.metric_info["cifar10_test"]["direction"] == "min"
+    assert csv.meta.metric_info["params_mb"] == {"direction": "min", "scale": "raw"}
+
+
+def test_override_of_a_missing_metric_writes_nothing(small_pth, tmp_path) -> None:
+    from lso.errors import MetricError
+
+    with pytest.raises(MetricError, match="'latency' is not in this table; it has: cifar10_valid"):
+        import_to_file("nb201-pth", small_pth, tmp_path / "t.parquet", ImportOptions(progress=False, directions={"latency": "min"}))
+    assert not (tmp_path / "t.parquet").exists()

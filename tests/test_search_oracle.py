@@ -7,6 +7,7 @@ import pytest
 
 from lso.errors import LsoError, MetricError
 from lso.search import BudgetExhausted, Evaluation, Oracle, QueryLedger, TableOracle, isomorphism_class
+from lso.search.ledger import LabelsExceedBudget
 from lso.search.result import SearchResult
 from lso.space import Cell, all_cells, unique_ids
 
@@ -99,11 +100,14 @@ def test_precharged_labels_count_as_queries(oracle):
     assert ledger.query(labels[0].cell) == labels[0] and ledger.spent == 5
 
 
-def test_precharge_beyond_budget_is_refused(oracle):
-    ledger = QueryLedger(oracle, budget=2)
-    with pytest.raises(BudgetExhausted, match="labelled cells exceed the query budget of 2"):
+def test_precharge_that_fills_the_budget_is_refused_and_charges_nothing(oracle):
+    ledger = QueryLedger(oracle, budget=10)
+    with pytest.raises(LabelsExceedBudget, match="10 labelled cells fill the query budget of 10"):
         ledger.precharge(all_cells()[:10])
-    assert ledger.spent == 2
+    assert ledger.spent == 0
+    with pytest.raises(LabelsExceedBudget):  # never swallowed as the runner's "budget spent"
+        QueryLedger(oracle, budget=2).precharge(all_cells()[:10])
+    assert not issubclass(LabelsExceedBudget, BudgetExhausted)
 
 
 def test_negative_budget_is_refused(oracle):
@@ -118,7 +122,7 @@ def test_result_json_shape_best_and_curves(oracle):
     data = result.to_json()
     assert {"queries", "best", "config"} <= set(data)
     assert [q["arch"] for q in data["queries"]] == [ev.cell.to_string() for ev in evs]
-    assert all(set(q) == {"arch", "signal", "report"} for q in data["queries"])
+    assert all(set(q) == {"arch", "signal", "report", "source"} for q in data["queries"])
     best = max(evs, key=lambda ev: ev.signal)
     assert data["best"] == {"arch": best.cell.to_string(), "signal": best.signal, "report": best.report}
     curve = result.best_so_far()
@@ -126,4 +130,5 @@ def test_result_json_shape_best_and_curves(oracle):
     assert curve.signal[-1] == best.signal and curve.report[-1] == best.report
     signals = np.array([ev.signal for ev in evs])
     np.testing.assert_array_equal(curve.signal, np.maximum.accumulate(signals))
-    assert curve.report_at(1000) == best.report
+    assert np.isnan(curve.report_at(1000))  # the run never spent 1000 queries: no figure there
+    assert curve.report_at(1000, carry=True) == best.report

@@ -12,7 +12,7 @@ import pytest
 from lso.bench import BenchmarkTable
 from lso.errors import LsoError
 from lso.jobs import Cancelled, Reporter
-from lso.search import BudgetExhausted, Evaluation, TableOracle, isomorphism_class, run_search
+from lso.search import Evaluation, TableOracle, isomorphism_class, run_search
 from lso.search.export import COLUMNS, export_filename, queries_csv, queries_frame
 from lso.search.plan import SearchPlan, run_plan
 from lso.search.standing import standing
@@ -93,7 +93,7 @@ def test_stop_during_precharged_labels_counts_them(oracle):
 
 def test_labels_beyond_the_budget_still_raise(oracle):
     labels = tuple(Evaluation(c, 1.0, 1.0) for c in all_cells()[:30])
-    with pytest.raises(BudgetExhausted):
+    with pytest.raises(LsoError, match="30 labelled cells are charged first"):
         run_search("random", oracle, budget=2, seed=0, precharge=labels, reporter=Reporter())
 
 

@@ -138,3 +138,179 @@ def test_default_metrics_come_from_the_table(test200_table, cifar10_table) -> No
     assert cifar10_table.default_metric("test") == "cifar10_test"
     with pytest.raises(MetricError, match=r"no \*_valid metric.*cifar100_test"):
         test200_table.default_metric("valid")
+
+
+# ----- direction, scale, isomorphism classes, infinities -------------------------------------------------------
+from lso.bench import MetricInfo, infer_metric_info, parse_overrides  # noqa: E402
+from lso.errors import LsoError  # noqa: E402
+from lso.space import unique_ids  # noqa: E402
+
+
+def _with_latency(table: BenchmarkTable) -> BenchmarkTable:
+    """The CIFAR-10 table plus a latency-like column: larger networks are slower (params_mb * 10 + 1 ms)."""
+    frame = table.frame.drop(columns=["unique_id"])
+    frame["latency_ms"] = frame["params_mb"] * 10 + 1
+    return BenchmarkTable.from_frame(frame, table.meta)
+
+
+def test_latency_like_columns_are_minimised(cifar10_table) -> None:
+    table = _with_latency(cifar10_table)
+    latency = table.values("latency_ms")
+    info = table.metric_info("latency_ms")
+    assert (info.direction, info.scale, info.sign) == ("min", "raw", -1.0)
+    cell, value = table.best("latency_ms")
+    assert value == pytest.approx(latency.min()) and value < np.median(latency)
+    assert cell == cell_from_index(int(table.indices()[np.argmin(latency)]))  # first index among the fastest
+    top = table.top("latency_ms", 5)
+    assert top["latency_ms"].is_monotonic_increasing and top["latency_ms"].iloc[0] == pytest.approx(latency.min())
+    assert top["index"].iloc[0] == table.indices()[np.argmin(latency)]
+    assert table.best("params_mb")[1] == pytest.approx(cifar10_table.values("params_mb").min())
+    summary = table.summary()["metrics"]
+    assert summary["latency_ms"]["best"] == pytest.approx(latency.min())
+    assert (summary["latency_ms"]["direction"], summary["latency_ms"]["scale"]) == ("min", "raw")
+    assert (summary["cifar10_valid"]["direction"], summary["cifar10_valid"]["scale"]) == ("max", "percent")
+    assert summary["cifar10_valid"]["best"] == pytest.approx(91.6067)  # accuracies still maximised
+
+
+def test_inference_rules() -> None:
+    acc = np.array([91.2, 85.0, np.nan])
+    assert infer_metric_info("cifar10_valid", acc) == MetricInfo("cifar10_valid", "max", "percent")
+    assert infer_metric_info("cifar10_valid", acc / 100) == MetricInfo("cifar10_valid", "max", "fraction")
+    for name in ("imagenet16_latency_ms", "cifar10_params_mb", "cifar10_flops_m", "valid_loss", "train_all_time",
+                 "Energy_mJ", "model_size_mb", "peak_memory", "macs", "cifar10_ERR"):
+        assert infer_metric_info(name, np.array([3.0, 250.0])).direction == "min", name
+    assert infer_metric_info("valid_loss", np.array([0.3, 0.5])).scale == "raw"  # a loss is no fraction
+    assert infer_metric_info("top1_error", np.array([0.05, 0.3])).scale == "fraction"
+    assert infer_metric_info("top1_error", np.array([5.0, 30.0])).scale == "percent"
+    assert infer_metric_info("timeless_acc", acc).direction == "max"  # a piece, not a substring
+    assert infer_metric_info("cifar10valid_test", acc).direction == "max"
+
+
+def test_metric_info_formats_and_compares() -> None:
+    frac, pct, raw = (MetricInfo("a", "max", "fraction"), MetricInfo("b", "max", "percent"),
+                      MetricInfo("lat", "min", "raw"))
+    assert frac.format(0.9286612) == "0.92866" and pct.format(92.86612) == "92.866"
+    assert raw.format(12.3456789) == "12.3457" and raw.format(float("nan")) == "nan"
+    assert (pct.unit, frac.unit, raw.unit) == ("%", "", "")
+    assert frac.better(0.9, 0.8) and not frac.better(0.8, 0.8) and raw.better(3.0, 4.0) and not raw.better(4.0, 3.0)
+    assert pct.reaches(94.3, 94.3) and not pct.reaches(94.2, 94.3) and raw.reaches(9.0, 10.0) and not raw.reaches(11.0, 10.0)
+    with pytest.raises(LsoError, match="direction must be one of max, min"):
+        MetricInfo("a", "up", "raw")  # type: ignore[arg-type]
+
+
+def test_fraction_metric_prints_five_decimals(cifar10_table) -> None:
+    frame = cifar10_table.frame.drop(columns=["unique_id"])
+    frame["cifar10_valid"] = frame["cifar10_valid"] / 100
+    table = BenchmarkTable.from_frame(frame, cifar10_table.meta)
+    info = table.metric_info("cifar10_valid")
+    assert info.scale == "fraction"
+    assert info.format(table.best("cifar10_valid")[1]) == "0.91607"
+
+
+def test_parse_overrides() -> None:
+    assert parse_overrides(["latency_ms=min", "acc = MAX"], "direction") == {"latency_ms": "min", "acc": "max"}
+    assert parse_overrides(["acc=fraction"], "scale") == {"acc": "fraction"}
+    with pytest.raises(LsoError, match="expects METRIC=max|min, got 'latency_ms'"):
+        parse_overrides(["latency_ms"], "direction")
+    with pytest.raises(LsoError, match="'lowest' is not one of max, min"):
+        parse_overrides(["latency_ms=lowest"], "direction")
+    with pytest.raises(LsoError, match="not one of percent, fraction, raw"):
+        parse_overrides(["acc=ratio"], "scale")
+    with pytest.raises(LsoError, match="two values"):
+        parse_overrides(["a=min", "a=max"], "direction")
+
+
+def test_inferred_and_overridden_info_survive_save_and_load(cifar10_table, tmp_path) -> None:
+    table = _with_latency(cifar10_table)
+    inferred = table.with_metric_info()
+    assert inferred.meta.metric_info == {
+        "params_mb": {"direction": "min", "scale": "raw"},
+        "cifar10_valid": {"direction": "max", "scale": "percent"},
+        "cifar10_test": {"direction": "max", "scale": "percent"},
+        "cifar10valid_test": {"direction": "max", "scale": "percent"},
+        "latency_ms": {"direction": "min", "scale": "raw"},
+    }
+    back = BenchmarkTable.load(inferred.save(tmp_path / "inferred.parquet"))
+    assert back.meta == inferred.meta
+    overridden = table.with_metric_info({"latency_ms": "max"}, {"cifar10_test": "raw"})
+    back = BenchmarkTable.load(overridden.save(tmp_path / "overridden.parquet"))
+    assert back.metric_info("latency_ms") == MetricInfo("latency_ms", "max", "raw")
+    assert back.metric_info("cifar10_test") == MetricInfo("cifar10_test", "max", "raw")
+    assert back.best("latency_ms")[1] == pytest.approx(table.values("latency_ms").max())  # the stored direction rules
+    assert back.subset(["latency_ms"]).meta.metric_info == {"latency_ms": {"direction": "max", "scale": "raw"}}
+    with pytest.raises(MetricError, match="'latncy_ms' is not in this table.*latency_ms"):
+        table.with_metric_info({"latncy_ms": "min"})
+    with pytest.raises(LsoError, match="direction must be one of max, min"):
+        table.with_metric_info({"latency_ms": "down"})
+
+
+def test_old_files_without_metric_info_still_load(test200_table, tmp_path) -> None:
+    path = test200_table.save(tmp_path / "old.parquet")
+    arrow = pq.read_table(path)
+    meta = json.loads(arrow.schema.metadata[b"lso.table"])
+    del meta["metric_info"]  # as written before tables stored it
+    pq.write_table(arrow.replace_schema_metadata({**arrow.schema.metadata, b"lso.table": json.dumps(meta).encode()}), path)
+    back = BenchmarkTable.load(path)
+    assert back.meta.metric_info == {} and back.meta.checksum == test200_table.meta.checksum
+    assert back.metric_info("cifar10_test") == MetricInfo("cifar10_test", "max", "percent")
+
+
+def test_with_metric_info_keeps_the_checksum(cifar10_table) -> None:
+    before = cifar10_table.meta.checksum
+    table = cifar10_table.with_metric_info({"params_mb": "max"}, {"cifar10_valid": "fraction"})
+    assert table.meta.checksum == before == BenchmarkTable.from_frame(cifar10_table.frame).meta.checksum
+    assert table.meta.metric_info["params_mb"] == {"direction": "max", "scale": "raw"}
+    pd.testing.assert_frame_equal(table.frame, cifar10_table.frame)
+
+
+def test_class_keyed_table_resolves_twins(cifar10_table) -> None:
+    frame = cifar10_table.frame.drop_duplicates("unique_id").drop(columns=["unique_id"])  # one row per class
+    keyed = BenchmarkTable.from_frame(frame)
+    assert len(keyed) == 6_466 and keyed.keyed_by_class
+    assert not cifar10_table.keyed_by_class
+    ids = np.asarray(unique_ids())
+    twin = int(np.nonzero(ids != np.arange(len(ids)))[0][0])  # an index whose class has a smaller index
+    assert twin not in set(keyed.indices())
+    dense = keyed.dense_values("cifar10_valid")
+    assert dense.shape == (15_625,) and not np.isnan(dense).any()
+    assert dense[twin] == keyed.query(int(ids[twin]), "cifar10_valid")
+    assert dense[twin] == cifar10_table.query(int(ids[twin]), "cifar10_valid")
+    assert np.array_equal(dense[keyed.indices()], keyed.values("cifar10_valid"))
+
+
+def test_dense_values_of_a_partial_table(cifar10_table) -> None:
+    ids = np.asarray(unique_ids())
+    twins = np.nonzero(ids == np.bincount(ids).argmax())[0]  # the largest isomorphism class
+    assert len(twins) >= 3 and 0 not in twins
+    keep = [int(twins[-1]), 0]  # a class's largest index only, and index 0
+    part = BenchmarkTable.from_frame(cifar10_table.frame.set_index("index").loc[keep].reset_index().drop(columns=["unique_id"]))
+    dense = part.dense_values("cifar10_test")
+    assert dense[twins[0]] == dense[twins[-1]] == cifar10_table.query(int(twins[-1]), "cifar10_test")
+    present = {int(i) for i in twins} | {i for i in range(15_625) if ids[i] == ids[0]}
+    assert np.isnan(np.delete(dense, sorted(present))).all()
+    assert part.keyed_by_class  # two rows of two classes
+
+
+def test_ambiguous_default_metric_lists_the_choices(nb201_dir) -> None:
+    table = BenchmarkTable.load(nb201_dir / "nb201_epoch12.csv")
+    with pytest.raises(MetricError, match=r"several \*_valid metrics: cifar10_valid, cifar100_valid, "
+                                          r"imagenet16_valid; name one with --signal/--metric"):
+        table.default_metric("valid")
+    with pytest.raises(MetricError, match=r"several \*_test metrics: cifar10_test, cifar100_test, imagenet16_test"):
+        table.default_metric("test")
+    own = BenchmarkTable.from_frame(table.frame, TableMeta(dataset="cifar100"))
+    assert own.default_metric("valid") == "cifar100_valid"  # the dataset's own wins
+    only = table.subset(["cifar100_valid", "imagenet16_test"])
+    assert (only.default_metric("valid"), only.default_metric("test")) == ("cifar100_valid", "imagenet16_test")
+
+
+def test_infinite_values_are_rejected_even_with_allow_nan(test200_table, tmp_path) -> None:
+    frame = test200_table.frame.drop(columns=["unique_id"]).head(50)
+    for bad in (np.inf, -np.inf):
+        inf = frame.copy()
+        inf.loc[[6, 9], "imagenet16_test"] = bad
+        for allow_nan in (False, True):
+            with pytest.raises(BenchmarkFileError, match="'imagenet16_test' has 2 infinite value.*first at index 6"):
+                BenchmarkTable.from_frame(inf, allow_nan=allow_nan)
+            with pytest.raises(BenchmarkFileError, match="'imagenet16_test' has 2 infinite"):
+                BenchmarkTable.load(_csv(tmp_path, inf), allow_nan=allow_nan)

@@ -17,6 +17,7 @@ from lso.train import RunError, TrainConfig, train_run
 from lso.train.fit import Targets, fit, new_state
 from lso.train.labels import sample_labels
 from lso.train.layout import RunLayout
+from lso.space import unique_ids
 
 pytestmark = pytest.mark.realdata
 
@@ -72,8 +73,13 @@ def test_run_directory_and_metrics(tiny_run):
     metrics = json.loads(layout.metrics.read_text())
     for name in METRIC_FIELDS:
         assert isinstance(metrics[name], float), name
-    assert metrics["validity"] == 1.0 and 0 < metrics["uniqueness"] <= 1
-    assert metrics["correlation_cells"] == 15625 - TINY.labels
+    assert metrics["validity"] == 1.0 and 0 < metrics["uniqueness"] <= 1 and metrics["novelty"] == 0.0
+    assert metrics["quality_protocol"].startswith("encodings-gaussian") and "uniqueness_canonical" not in metrics
+    labelled = json.loads(layout.labelled.read_text())["indices"]
+    ids = unique_ids()
+    # unlabelled isomorphism classes, once each (every cifar10_valid value of the table is finite)
+    assert metrics["correlation_cells"] == len(set(ids) - {ids[i] for i in labelled})
+    assert isinstance(metrics["spearman_unlabelled_rows"], float)
     config = json.loads(layout.config.read_text())
     assert config["seed"] == 3 and config["metric"] == "cifar10_valid" and "torch" in config["versions"]
     assert len(config["table"]["checksum"]) == 64
@@ -142,7 +148,7 @@ def test_interrupted_run_resumes_to_the_same_weights(table_path, tiny_run, tmp_p
 def test_unsupervised_run_with_zero_labels(table_path, tmp_path):
     config = replace(TINY, labels=0, epochs=1)
     result = train_run(table_path, "cifar10_valid", config, tmp_path / "u", progress=False)
-    assert result.metrics.surrogate_trained is False and result.metrics.correlation_cells == 15625
+    assert result.metrics.surrogate_trained is False and result.metrics.correlation_cells == 6466  # classes, once each
     assert not RunLayout.at(tmp_path / "u").predictor.exists()
     model = LatentModel.load(tmp_path / "u")
     z = model.encode_all()[:50]

@@ -76,6 +76,15 @@ def metric_index(table: BenchmarkTable, *splits: str) -> int:
     return 0
 
 
+def paired_index(table: BenchmarkTable, metric: str, split: str) -> int:
+    """Position of ``metric``'s own dataset's ``split`` metric (``cifar100_valid`` -> ``cifar100_test``), as the
+    CLI defaults (``BenchmarkTable.paired_metric``); else ``metric_index(table, split)``."""
+    try:
+        return table.metrics.index(table.paired_metric(metric, split))
+    except MetricError:
+        return metric_index(table, split)
+
+
 @st.cache_resource(show_spinner="Loading the table...")
 def load_table(path: str) -> BenchmarkTable:
     return BenchmarkTable.load(path)

@@ -25,9 +25,10 @@ left, right = st.columns([3, 2])
 metric = left.selectbox("Metric", table.metrics, index=metric_index(table, "valid", "test"), key="bench_metric")
 k = right.number_input("Top k", min_value=1, max_value=200, value=10, step=1, key="bench_k")
 values = table.values(metric)
+info = table.metric_info(metric)
 top = table.top(metric, int(k))
 
-st.subheader(f"Top {int(k)} cells by {metric}")
+st.subheader(f"Top {int(k)} cells by {metric} ({'highest' if info.direction == 'max' else 'lowest'} first)")
 st.dataframe(top, hide_index=True, width="stretch", height=min(38 + 35 * len(top), 400))
 
 st.subheader("One cell")
@@ -67,7 +68,7 @@ if cell is not None:
         info_col.warning(str(err))
     else:
         value = row[metric]
-        rank = int(np.sum(values > value)) + 1
+        rank = int(np.sum(info.sign * values > info.sign * value)) + 1  # cells strictly better, by direction
         info_col.markdown(f"Rank **{rank:,}** of {len(values):,} by {metric}")
         info_col.dataframe({"metric": list(row), "value": list(row.values())}, hide_index=True, width="stretch")
 

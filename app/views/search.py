@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from common.cells import remember_found
-from common.data import metric_index, pick_table
+from common.data import metric_index, paired_index, pick_table
 from common.jobs_view import is_running, job_panel, start_job
 from common.latent import latent_view, run_choices, run_mtime
 from lso.errors import LsoError
-from lso.search import TableOracle, default_registry, isomorphism_class
+from lso.search import TableOracle, default_registry
 from lso.search.export import export_filename, queries_csv
-from lso.search.gradient import run_labels
 from lso.search.plan import PlanOutcome, SearchPlan, run_plan
+from lso.search.preflight import budget_problem, read_provenance, run_mismatches
 from lso.search.standing import standing
 from lso.space import index_of, num_cells
 from lso.viz.cell_values import hover_texts, values_by_index
@@ -39,46 +39,59 @@ if not metrics:
 
 a, b = st.columns(2)
 signal = a.selectbox("Signal (the search sees it)", metrics, index=metric_index(table, "valid"), key="search_signal")
-report = b.selectbox("Report (the search never sees it)", metrics, index=metric_index(table, "test"),
-                     key="search_report")
+report = b.selectbox("Report (the search never sees it)", metrics, key="search_report",
+                     index=paired_index(table, signal, "test"))
 methods = list(registry)
 a, b, c, d = st.columns([2, 3, 1, 1])
 method = a.selectbox("Method", methods, key="search_method",
                      index=methods.index("crlso" if runs and "crlso" in methods else "random"))
 run_label = b.selectbox("Run (latent methods; the latent map)", ["(none)", *runs], key="search_run",
                         index=1 if runs else 0)
-budget = int(c.number_input("Budget", min_value=1, max_value=15625, value=100, key="search_budget"))
-seed = int(d.number_input("Seed", min_value=0, value=0, key="search_seed"))
 run_dir = runs.get(run_label)
+provenance, run_error = None, None
+if run_dir is not None:
+    try:
+        provenance = read_provenance(run_dir)
+    except LsoError as err:
+        run_error = str(err)
+labels = len(provenance.labels) if provenance else 0
+budget = int(c.number_input("Budget", min_value=1, max_value=15625, value=max(100, labels + 100),
+                            key="search_budget", help="Queries per run, the run's labels included (one each)."))
+seed = int(d.number_input("Seed", min_value=0, value=0, key="search_seed"))
 options = [m for m in methods if m != method and (run_dir or not registry[m].needs_run)]
 baselines = st.multiselect("Baselines (same budget and seed)", options, key="search_baselines",
                            default=[m for m in ("random", "rea") if m in options][:1])
-st.caption(registry[method].description)
+info = table.metric_info(signal)
+st.caption(f"{registry[method].description}. The search {'maximises' if info.direction == 'max' else 'minimises'} "
+           f"{signal} (the table's direction for it).")
 
 latent = [m for m in (method, *baselines) if registry[m].needs_run]
-ready = True
+problem = None  # why the button is disabled
 if latent and run_dir is None:
-    st.warning(f"{', '.join(latent)} start(s) from a trained run: choose a run (train one on the Train page).")
-    ready = False
+    problem = f"{', '.join(latent)} start(s) from a trained run: choose a run (train one on the Train page)."
+elif latent and run_error:
+    problem = run_error
 elif latent:
-    try:
-        labels = len({isomorphism_class(c) for c in run_labels(run_dir)})  # twins cost one query
-    except LsoError as err:
-        st.error(str(err))
-        labels, ready = 0, False
-    if labels >= budget:
-        st.warning(f"The run's {labels} labelled cells count as queries: a budget of {budget} leaves the latent "
-                   "search nothing to spend. Raise the budget.")
-    elif labels:
-        st.caption(f"The run's {labels} labelled cells are charged first: {budget - labels} queries remain.")
+    problem = budget_problem(budget, labels)
+    mismatches = run_mismatches(provenance, signal, report, table.meta.checksum)
+    if not problem and mismatches:
+        st.warning("; ".join(mismatches) + ".")
+        if not st.checkbox("Search with this run anyway (recorded in the result)", key="search_allow_mismatch"):
+            problem = "The run does not fit this table and signal (above)."
+    if not problem and labels:
+        st.caption(f"The run's {labels} labelled cells are charged first (one query each): "
+                   f"{budget - labels} queries remain for the search.")
+if problem:
+    st.warning(problem)
 if signal == report:
     st.warning("Signal = report: the ORACLE PROTOCOL (the search sees the reported metric). Figures say so.")
 
-if st.button("Run search", type="primary", disabled=not ready or is_running(JOB), icon=":material/play_arrow:",
-             key="search_start"):
+if st.button("Run search", type="primary", disabled=problem is not None or is_running(JOB),
+             icon=":material/play_arrow:", key="search_start", help=problem):
     try:
         oracle = TableOracle(table, signal, report)
-        plan = SearchPlan(method, tuple(baselines), budget, seed, str(run_dir) if run_dir else None)
+        plan = SearchPlan(method, tuple(baselines), budget, seed, str(run_dir) if run_dir else None,
+                          allow_run_mismatch=bool(st.session_state.get("search_allow_mismatch")))
         st.session_state["search_inputs"] = (table, plan)
         start_job(JOB, f"{method} search", lambda reporter: run_plan(plan, oracle, registry=registry,
                                                                      reporter=reporter))
@@ -101,6 +114,9 @@ main = outcome.main
 signal, report = main.signal_name, main.report_name
 if outcome.stopped:
     st.warning(f"Stopped: {sum(r.num_queries for r in outcome.results)} queries made; the last run is partial.")
+for r in outcome.results:
+    if r.stopped and not outcome.stopped:
+        st.warning(f"{r.method} ended after {r.num_queries} of {r.budget} queries: {r.stopped}.")
 
 st.subheader("Best cell found")
 rows = []
@@ -108,7 +124,9 @@ for r in outcome.results:
     if r.best is None:
         continue
     s = standing(r.best, table, signal, report)
-    rows.append({"method": r.method, "queries": r.num_queries, "labels": r.precharged, "arch": s.arch,
+    sources = ", ".join(f"{k} {v}" for k, v in r.source_counts().items())
+    rows.append({"method": r.method, "queries": r.num_queries, "labels": r.precharged, "sources": sources,
+                 "arch": s.arch,
                  "index": s.index, signal: s.signal, f"rank by {signal}": s.signal_rank, report: s.report,
                  f"rank by {report}": s.report_rank, "seconds": round(r.wall_seconds, 2)})
 remember_found({f"{r['method']} ({r[signal]:.2f} {signal})": r["arch"] for r in rows})  # offered on Refine
@@ -121,8 +139,7 @@ if rows:
     st.code(best["arch"], language=None)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
-opt_cell, _ = table.best(signal)
-optimum = TableOracle(table, signal, report).evaluate(opt_cell)
+optimum = TableOracle(table, signal, report).optimum()
 st.plotly_chart(best_so_far_figure(outcome.results, optimum), key="search_curves")
 
 st.subheader("Trajectory over the latent map")

@@ -5,14 +5,16 @@ Kinds: ``nb201-pth`` (official NAS-Bench-201 ``.pth``), ``nats-tss`` (official N
 it as Parquet atomically, so a failed import never replaces an existing table.
 
 A metric column that the source holds for only some of the imported architectures is dropped (tables hold no NaN);
-the dropped names are recorded in ``meta.extra['dropped']``.
+the dropped names are recorded in ``meta.extra['dropped']``. Every imported table stores the direction and scale
+of each metric (inferred, or as ``ImportOptions.directions`` / ``scales`` override them).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -28,13 +30,16 @@ TABLE_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read a file: training budget (200 or 12 epochs), progress bar, unrestricted unpickling, and the
-    fidelity to record for a CSV (official files state their own)."""
+    """How to read a file: training budget (200 or 12 epochs), progress bar, unrestricted unpickling, the fidelity
+    to record for a CSV (official files state their own), and ``{metric: value}`` overrides of the inferred
+    direction ("max"/"min") and scale ("percent"/"fraction"/"raw") to store in the table."""
 
     epochs: int = 200
     progress: bool = True
     trust_pickle: bool = False
     fidelity: str = ""
+    directions: Mapping[str, str] = field(default_factory=dict)
+    scales: Mapping[str, str] = field(default_factory=dict)
 
 
 def table_from_rows(rows: OfficialRows) -> BenchmarkTable:
@@ -63,7 +68,12 @@ def table_from_rows(rows: OfficialRows) -> BenchmarkTable:
 
 
 def import_table(kind: str, path: str | Path, options: ImportOptions = ImportOptions()) -> BenchmarkTable:
-    """Read a benchmark file of the given kind into a table (nothing is written)."""
+    """Read a benchmark file of the given kind into a table (nothing is written), with every metric's direction and
+    scale stored (``BenchmarkTable.with_metric_info``: ``MetricError`` for an override naming no metric)."""
+    return _read(kind, path, options).with_metric_info(options.directions, options.scales)
+
+
+def _read(kind: str, path: str | Path, options: ImportOptions) -> BenchmarkTable:
     if kind == "nb201-pth":
         return table_from_rows(read_nb201_pth(path, epochs=options.epochs, progress=options.progress, trust=options.trust_pickle))
     if kind == "nats-tss":

@@ -4,7 +4,9 @@ The folder is what ``nats_bench.create(path, 'tss', fast_mode=True)`` reads: ``m
 ``meta_archs``, the 15,625 arch strings in official order) and one ``{index:06d}.pickle.pbz2`` per architecture, a dict
 ``{hp: ArchResults state dict}`` with ``hp`` in ``'12'`` / ``'200'`` (epochs). We read each file with a loader that
 refuses anything but plain data (see ``lso.bench.pickles``), build ``nats_bench``'s own ``ArchResults`` from it and
-read it with the package's ``get_metrics`` / ``get_compute_costs``.
+read it with the package's ``get_metrics`` / ``get_compute_costs``. Each entry is checked by
+``lso.bench.official.check_results_state`` before ``nats_bench`` sees it: its ``create_from_state_dict`` would unpickle
+a string entry as a file path without restriction, and its ``load_state_dict`` copies keys over methods.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ def read_nats_tss(path: str | Path, *, epochs: int = 200, progress: bool = True,
         path: the folder (holding ``meta.pickle.pbz2`` and ``000000.pickle.pbz2``...).
         epochs: 200 or 12, the ``hp`` key of the per-architecture files.
         progress: show a progress bar over the architectures.
-        trust: load with plain ``pickle`` (only for files from a trusted source).
+        trust: ``--trust-pickle``: unpickle the files with plain ``pickle`` (they may then run code: only for files
+            from a source you trust) and accept any Python objects inside the results. It lifts nothing else: each
+            ``{hp: ...}`` entry must still be a state dict of the official shape, and a file path found in the data
+            is never loaded (``nats_bench`` would unpickle it without restriction), with or without ``trust``.
     """
     from nats_bench.api_utils import ArchResults
 
@@ -75,5 +80,5 @@ def read_nats_tss(path: str | Path, *, epochs: int = 200, progress: bool = True,
             raise BenchmarkFileError(f"{file} has no results for {epochs} epochs (it has: {keys})")
         arch = meta_archs[index]
         archs[index] = arch
-        metrics[index] = metrics_from_state(ArchResults, data[hp], arch, str(file), index)
+        metrics[index] = metrics_from_state(ArchResults, data[hp], arch, str(file), index, trust=trust)
     return OfficialRows(source=f"nats-bench-tss:{folder.name}", fidelity=f"{epochs} epochs", archs=archs, metrics=metrics)

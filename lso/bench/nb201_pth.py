@@ -5,6 +5,10 @@ ArchResults state dict (12 epochs), 'full': ... (200 epochs)}}, 'evaluated_index
 deep-copies that whole dict and builds every ``ArchResults`` up front (the 28 GB of RAM users complain about); we
 check the same keys it checks, then build one ``nas_201_api.ArchResults`` at a time, read it with the package's own
 ``get_metrics`` / ``get_compute_costs``, and drop the entry, so memory stays near the size of the loaded file.
+
+Security: the file is unpickled with the restricted loader of ``lso.bench.pickles``, and each entry is checked by
+``lso.bench.official.check_results_state`` before ``nas_201_api`` sees it (its ``create_from_state_dict`` would
+``torch.load`` a string entry as a path, and its ``load_state_dict`` copies keys over methods).
 """
 
 from __future__ import annotations
@@ -48,7 +52,10 @@ def read_nb201_pth(path: str | Path, *, epochs: int = 200, progress: bool = True
         path: the ``.pth`` file.
         epochs: 200 (the benchmark's main results, 'full') or 12 (the low-fidelity runs, 'less').
         progress: show a progress bar over the architectures.
-        trust: load with unrestricted unpickling (only for a file from a trusted source).
+        trust: ``--trust-pickle``: unpickle the file without restriction (it may then run code: only for a file from
+            a source you trust) and accept any Python objects inside the results. It lifts nothing else: each entry
+            must still be a state dict of the official shape, and a file path found in the data is never loaded
+            (``nas_201_api`` would ``torch.load`` it), with or without ``trust``.
     """
     from nas_201_api import ArchResults
 
@@ -73,7 +80,9 @@ def read_nb201_pth(path: str | Path, *, epochs: int = 200, progress: bool = True
             raise BenchmarkFileError(f"{path}: arch2infos[{index}] has no '{hp}' results ({epochs} epochs)")
         arch = meta_archs[index]
         archs[index] = arch
-        metrics[index] = metrics_from_state(ArchResults, entry[hp], arch, f"{path}: arch2infos[{index}]", index)
+        metrics[index] = metrics_from_state(
+            ArchResults, entry[hp], arch, f"{path}: arch2infos[{index}]", index, trust=trust
+        )
     if not archs:
         raise BenchmarkFileError(f"{path} holds no architecture results ('arch2infos' is empty)")
     return OfficialRows(source=f"nas-bench-201:{path.name}", fidelity=f"{epochs} epochs", archs=archs, metrics=metrics)

@@ -5,6 +5,13 @@ of plain dicts) hold only builtin containers, numbers, strings, sometimes numpy 
 tensors). Both loaders here use the C unpickler restricted to exactly those names; anything else (a class, a function
 to call) is refused with a ``BenchmarkFileError`` naming it, unless the caller passes ``trust=True`` for a file from a
 source it trusts (then plain ``pickle``).
+
+What ``trust=True`` (``lso bench import --trust-pickle``) lifts is exactly this restriction, for the file named: its
+pickle may then hold any object and run any code while loading. It lifts nothing else. Whatever comes out is still
+checked for the official structure before ``nas_201_api`` / ``nats_bench`` see it
+(``lso.bench.official.check_results_state``), and a string in the data is never handed to their
+``create_from_state_dict``, which would load it as a *further* file (``torch.load`` / ``pickle.load``): a restricted
+load of the named file would otherwise be a way to run an unrestricted load of another.
 """
 
 from __future__ import annotations

@@ -2,8 +2,12 @@
 
 Columns: ``index`` (official NAS-Bench-201 index, 0..15,624), ``arch`` (official string), ``unique_id`` (smallest
 official index of the cell's isomorphism class), then float metric columns named ``<dataset>_<split>`` such as
-``cifar10_valid`` or ``cifar10_test`` (accuracies in percent). Metadata (source, dataset, fidelity, checksum) is
-stored in the Parquet schema so a table file is self-describing.
+``cifar10_valid`` or ``cifar10_test`` (accuracies in percent). Metadata (source, dataset, fidelity, checksum, and
+per metric its direction and scale, see ``lso.bench.metric_info``) is stored in the Parquet schema so a table file is
+self-describing. Metric values are finite floats (NaN only where a table is loaded with ``allow_nan``).
+
+A table may hold one row per isomorphism class (hardware benchmarks publish so): ``dense_values`` resolves any
+official index to its own row or, failing that, to its class's row.
 """
 
 from __future__ import annotations
@@ -13,28 +17,34 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lso.atomic import atomic_path
-from lso.errors import ArchStringError, BenchmarkFileError, MetricError
+from lso.bench.metric_info import MetricInfo, infer_metric_info
+from lso.errors import ArchStringError, BenchmarkFileError, LsoError, MetricError
 from lso.space import Cell, all_cells, index_of, unique_ids
 
 KEY_COLUMNS: tuple[str, ...] = ("index", "arch", "unique_id")
 _META_KEY = b"lso.table"
+_NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
 class TableMeta:
-    """Where a table comes from. ``checksum`` is the SHA-256 of its data (index, arch and metric columns)."""
+    """Where a table comes from. ``checksum`` is the SHA-256 of its data (index, arch and metric columns; never of
+    this metadata). ``metric_info`` maps a metric to ``{"direction": "max"|"min", "scale": "percent"|"fraction"|
+    "raw"}``; metrics without an entry have theirs inferred (``BenchmarkTable.metric_info``)."""
 
     source: str = ""
     dataset: str = ""
     fidelity: str = ""
     checksum: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    metric_info: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _checksum(frame: pd.DataFrame) -> str:
@@ -54,7 +64,8 @@ class BenchmarkTable:
 
     def __init__(self, frame: pd.DataFrame, meta: TableMeta, *, allow_nan: bool = False) -> None:
         self._frame = _validated(frame, allow_nan=allow_nan)
-        self.meta = replace(meta, checksum=_checksum(self._frame.drop(columns=["unique_id"])))
+        self.meta = replace(meta, checksum=_checksum(self._frame.drop(columns=["unique_id"])),
+                            metric_info=_checked_info(meta.metric_info, self.metrics))
         self._row_of_index = {int(i): r for r, i in enumerate(self._frame["index"].to_numpy())}
 
     # ----- construction ------------------------------------------------------------------------------------------
@@ -145,6 +156,12 @@ class BenchmarkTable:
         return len(self._frame)
 
     @property
+    def keyed_by_class(self) -> bool:
+        """True when the table holds at most one row per isomorphism class (no two rows share a ``unique_id``) and
+        is not complete, e.g. a hardware benchmark published per class: look cells up with ``dense_values``."""
+        return not self.is_complete and self.num_unique == len(self._frame)
+
+    @property
     def num_unique(self) -> int:
         """Number of distinct isomorphism classes among the rows."""
         return int(self._frame["unique_id"].nunique())
@@ -174,6 +191,56 @@ class BenchmarkTable:
         self.require_metric(metric)
         return self._frame[metric].to_numpy(dtype=np.float64).copy()
 
+    def dense_values(self, metric: str) -> np.ndarray:
+        """``metric`` over the whole space, shape ``[15625]``, indexed by official NAS-Bench-201 index.
+
+        Entry ``i`` is the value of row ``i`` when the table has it; else, when the table has a row of ``i``'s
+        isomorphism class (same ``unique_id``), the value of that class's row with the smallest index; else NaN.
+        """
+        self.require_metric(metric)
+        values = self._frame[metric].to_numpy(dtype=np.float64)
+        class_ids = self._frame["unique_id"].to_numpy()
+        first = ~self._frame["unique_id"].duplicated(keep="first").to_numpy()  # rows are sorted by index
+        per_class = np.full(len(all_cells()), np.nan)
+        per_class[class_ids[first]] = values[first]
+        out = per_class[np.asarray(unique_ids(), dtype=np.int64)]
+        out[self._frame["index"].to_numpy()] = values
+        return out
+
+    def metric_info(self, metric: str) -> MetricInfo:
+        """Direction and scale of ``metric``: the entry stored in ``meta.metric_info``, else inferred from its name
+        and values (``lso.bench.metric_info.infer_metric_info``)."""
+        self.require_metric(metric)
+        stored = self.meta.metric_info.get(metric, {})
+        if "direction" in stored and "scale" in stored:
+            return MetricInfo(metric, stored["direction"], stored["scale"])  # type: ignore[arg-type]
+        inferred = infer_metric_info(metric, self._frame[metric].to_numpy(dtype=np.float64))
+        return MetricInfo(metric, stored.get("direction", inferred.direction),  # type: ignore[arg-type]
+                          stored.get("scale", inferred.scale))  # type: ignore[arg-type]
+
+    def with_metric_info(
+        self, directions: Mapping[str, str] = _NO_OVERRIDES, scales: Mapping[str, str] = _NO_OVERRIDES
+    ) -> "BenchmarkTable":
+        """This table with the direction and scale of every metric stored in ``meta.metric_info`` (saved with the
+        table): the entries already stored, else inferred, with ``directions`` / ``scales`` (``{metric: value}``)
+        applied over them (an override replaces only the field it names). The data, and so the checksum, are
+        unchanged.
+
+        Raises ``MetricError`` naming the table's metrics for an unknown metric, ``LsoError`` for a value not
+        allowed ("max"/"min"; "percent"/"fraction"/"raw")."""
+        for metric in (*directions, *scales):
+            self.require_metric(metric)
+        info: dict[str, dict[str, str]] = {}
+        for metric in self.metrics:
+            current = self.metric_info(metric)
+            checked = MetricInfo(metric, directions.get(metric, current.direction),  # type: ignore[arg-type]
+                                 scales.get(metric, current.scale))  # type: ignore[arg-type]
+            info[metric] = {"direction": checked.direction, "scale": checked.scale}
+        out = BenchmarkTable.__new__(BenchmarkTable)  # same validated data: no second validation pass
+        out._frame, out._row_of_index = self._frame, self._row_of_index
+        out.meta = replace(self.meta, metric_info=info)
+        return out
+
     def row(self, arch: Cell | str | int) -> dict[str, float]:
         """All metrics of one cell, given as a Cell, an arch string or an official index (int)."""
         index = self._resolve(arch)
@@ -188,30 +255,52 @@ class BenchmarkTable:
         return self.row(arch)[metric]
 
     def default_metric(self, split: str) -> str:
-        """The metric a command uses for ``split`` ("valid" or "test") when none is named: ``<dataset>_<split>`` of
-        the table's dataset, else the first ``*_<split>`` column; ``MetricError`` when there is none."""
+        """The metric a command uses for ``split`` ("valid" or "test") when none is named: the table's own
+        ``<dataset>_<split>`` when it is a column, else the only ``*_<split>`` column.
+
+        Raises ``MetricError`` when there is no ``*_<split>`` column, or several and none is the dataset's own
+        (the message lists them: a multi-dataset table needs the metric named)."""
         own = f"{self.meta.dataset}_{split}"
-        found = own if own in self.metrics else next((m for m in self.metrics if m.endswith(f"_{split}")), None)
-        if found is None:
+        if own in self.metrics:
+            return own
+        found = [m for m in self.metrics if m.endswith(f"_{split}")]
+        if len(found) == 1:
+            return found[0]
+        flags = {"valid": "--signal/--metric", "test": "--report/--metric"}.get(split, "--signal/--report/--metric")
+        if not found:
             raise MetricError(f"this table has no *_{split} metric to default to (name one, e.g. with --signal / "
                               f"--report / --metric); it has: {', '.join(self.metrics)}")
-        return found
+        raise MetricError(f"this table has several *_{split} metrics: {', '.join(found)}; name one with {flags}")
+
+    def paired_metric(self, metric: str, split: str) -> str:
+        """The ``split`` metric of ``metric``'s own dataset when the table has it (``cifar100_valid`` ->
+        ``cifar100_test``), else ``default_metric(split)``: a search on one dataset reports the same dataset."""
+        dataset = metric.rsplit("_", 1)[0] if "_" in metric else ""
+        own = f"{dataset}_{split}"
+        return own if dataset and own in self.metrics else self.default_metric(split)
 
     def best(self, metric: str) -> tuple[Cell, float]:
-        """The cell with the highest value of ``metric`` (first by index on ties) and that value."""
+        """The cell with the best value of ``metric`` by its direction (highest for "max", lowest for "min"; first
+        by index on ties; NaN never best) and that value."""
         values = self.values(metric)
-        r = int(np.nanargmax(values))
+        if np.isnan(values).all():
+            raise MetricError(f"metric {metric!r} has no value in this table (all NaN)")
+        r = int(np.nanargmax(values) if self.metric_info(metric).direction == "max" else np.nanargmin(values))
         return all_cells()[int(self._frame["index"].iat[r])], float(values[r])
 
     def top(self, metric: str, k: int = 10) -> pd.DataFrame:
-        """The ``k`` best rows by ``metric``: columns index, arch, unique_id and all metrics."""
+        """The ``k`` best rows by ``metric`` and its direction (NaN last, ties by index): columns index, arch,
+        unique_id and all metrics."""
         self.require_metric(metric)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        return self._frame.sort_values([metric, "index"], ascending=[False, True], kind="stable").head(k).reset_index(drop=True)
+        ascending = self.metric_info(metric).direction == "min"
+        ranked = self._frame.sort_values([metric, "index"], ascending=[ascending, True], kind="stable")
+        return ranked.head(k).reset_index(drop=True)
 
     def summary(self) -> dict:
-        """What ``lso bench info`` prints: sizes, metadata, and per metric its best value and arch."""
+        """What ``lso bench info`` prints: sizes, metadata, and per metric its direction, scale, best value (by
+        direction) and arch, median and number of missing values."""
         out: dict = {
             "cells": len(self),
             "unique": self.num_unique,
@@ -221,11 +310,14 @@ class BenchmarkTable:
         }
         for m in self.metrics:
             values = self.values(m)
+            info = self.metric_info(m)
+            entry: dict = {"direction": info.direction, "scale": info.scale}
             if np.isnan(values).all():
-                out["metrics"][m] = {"best": None, "arch": None, "index": None, "missing": int(len(values))}
+                out["metrics"][m] = {**entry, "best": None, "arch": None, "index": None, "missing": int(len(values))}
                 continue
             cell, value = self.best(m)
             out["metrics"][m] = {
+                **entry,
                 "best": value,
                 "arch": cell.to_string(),
                 "index": index_of(cell),
@@ -255,6 +347,25 @@ def _guess_dataset(frame: pd.DataFrame) -> str:
     # Only known dataset prefixes: a cost column such as params_mb names no dataset.
     prefixes = {_DATASET_PREFIXES.get(str(c).split("_")[0]) for c in frame.columns if c not in KEY_COLUMNS}
     return ",".join(sorted(p for p in prefixes if p))
+
+
+def _checked_info(info: Mapping[str, Mapping[str, str]], metrics: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Stored metric info limited to ``metrics`` (a subset drops the others), each value checked."""
+    if not isinstance(info, Mapping):
+        raise BenchmarkFileError(f"metric info must map metric names to {{'direction', 'scale'}}, got {info!r}")
+    out: dict[str, dict[str, str]] = {}
+    for metric, entry in info.items():
+        if metric not in metrics:
+            continue
+        if not isinstance(entry, Mapping) or set(entry) - {"direction", "scale"}:
+            raise BenchmarkFileError(f"metric info of {metric!r} must be {{'direction': ..., 'scale': ...}}, "
+                                     f"got {entry!r}")
+        try:
+            MetricInfo(metric, entry.get("direction", "max"), entry.get("scale", "raw"))  # type: ignore[arg-type]
+        except LsoError as err:
+            raise BenchmarkFileError(f"table metadata: {err}") from err
+        out[metric] = {str(k): str(v) for k, v in entry.items()}
+    return out
 
 
 def _validated(frame: pd.DataFrame, *, allow_nan: bool) -> pd.DataFrame:
@@ -308,5 +419,10 @@ def _validated(frame: pd.DataFrame, *, allow_nan: bool) -> pd.DataFrame:
         if nans and not allow_nan:
             first = int(index[col.isna()].iloc[0])
             raise BenchmarkFileError(f"metric column {c!r} has {nans} NaN value(s) (first at index {first})")
+        infinite = np.isinf(col.to_numpy())
+        if infinite.any():  # never admitted, not even with allow_nan: no ranking or score is defined for them
+            first = int(index[infinite].iloc[0])
+            raise BenchmarkFileError(f"metric column {c!r} has {int(infinite.sum())} infinite value(s) (first at "
+                                     f"index {first}); metric values must be finite numbers")
         out[str(c)] = col.to_numpy()
     return out.sort_values("index", kind="stable").reset_index(drop=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 from lso.cli.console import make_console
 from rich.table import Table
 
-from lso.bench import BenchmarkTable, ImportOptions, import_to_file
+from lso.bench import BenchmarkTable, ImportOptions, MetricInfo, import_to_file, parse_overrides
 
 bench_app = typer.Typer(help="Benchmark tables: inspect them, query the best cells, import official files.", no_args_is_help=True)
 
@@ -23,8 +24,8 @@ class ImportKind(str, Enum):
     csv = "csv"
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+def _fmt(info: MetricInfo, value: float | None) -> str:
+    return "-" if value is None else info.format(value)
 
 
 @bench_app.command("info")
@@ -32,8 +33,10 @@ def info(
     table: Path = typer.Argument(..., help="A table: .parquet (written by lso) or .csv (index, arch, metrics)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Number of cells, unique cells, and per metric the best value and its architecture."""
-    summary = BenchmarkTable.load(table).summary()
+    """Number of cells, unique cells, and per metric its direction, scale, best value (highest for "max" metrics,
+    lowest for "min" ones) and its architecture."""
+    bench = BenchmarkTable.load(table)
+    summary = bench.summary()
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -47,10 +50,18 @@ def info(
     )
     if meta.get("extra", {}).get("dropped"):
         console.print(f"dropped at import (incomplete in the source): {meta['extra']['dropped']}", highlight=False)
-    grid = Table("metric", "best", "index", "median", title="best per metric")
-    grid.add_column("arch", overflow="fold")
+    if bench.keyed_by_class:
+        console.print("one row per isomorphism class: a cell without its own row takes its class's value",
+                      highlight=False)
+    grid = Table(title="best per metric (by direction)")
+    for column in ("metric", "dir", "scale", "best", "index", "median"):
+        grid.add_column(column, no_wrap=True)
+    grid.add_column("arch", overflow="fold", min_width=12)
     for name, m in summary["metrics"].items():
-        grid.add_row(name, _fmt(m["best"]), "-" if m["index"] is None else str(m["index"]), _fmt(m.get("median")), m["arch"] or "-")
+        info = bench.metric_info(name)
+        index = "-" if m["index"] is None else str(m["index"])
+        grid.add_row(name, m["direction"], m["scale"], _fmt(info, m["best"]), index, _fmt(info, m.get("median")),
+                     m["arch"] or "-")
     console.print(grid)
 
 
@@ -61,20 +72,23 @@ def top(
     k: int = typer.Option(10, "-k", min=1, help="How many cells."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
-    """The k best cells by a metric (ties broken by official index)."""
+    """The k best cells by a metric and its direction (lowest first for "min" metrics; ties by official index)."""
     bench = BenchmarkTable.load(table)
     rows = bench.top(metric, k)
     if as_json:
         typer.echo(json.dumps(rows.to_dict(orient="records"), indent=2))
         return
     others = [m for m in bench.metrics if m != metric][:1]
-    grid = Table("#", "index", "unique", metric, *others, title=f"top {len(rows)} by {metric}")
-    grid.add_column("arch", overflow="fold")
-    for rank, row in enumerate(rows.itertuples(index=False), start=1):
-        values = row._asdict()
+    infos = {m: bench.metric_info(m) for m in (metric, *others)}
+    order = "highest" if infos[metric].direction == "max" else "lowest"
+    grid = Table(title=f"top {len(rows)} by {metric} ({order} first)")
+    for column in ("#", "index", "unique", metric, *others):
+        grid.add_column(column, no_wrap=True)
+    grid.add_column("arch", overflow="fold", min_width=12)
+    for rank, row in enumerate(rows.to_dict(orient="records"), start=1):
         grid.add_row(
-            str(rank), str(values["index"]), str(values["unique_id"]), _fmt(values[metric]),
-            *(_fmt(values[m]) for m in others), values["arch"],
+            str(rank), str(row["index"]), str(row["unique_id"]), *(_fmt(infos[m], row[m]) for m in (metric, *others)),
+            row["arch"],
         )
     make_console().print(grid)
 
@@ -90,9 +104,21 @@ def import_(
         False, "--trust-pickle", help="Allow arbitrary pickled objects (only for files from a source you trust)."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    direction: Optional[List[str]] = typer.Option(
+        None, "--direction", metavar="METRIC=min|max",
+        help="Whether higher (max) or lower (min) is better for a metric, stored in the table; repeatable. "
+             "Default: inferred from the name (latency, params, flops, loss, time... are min).",
+    ),
+    scale: Optional[List[str]] = typer.Option(
+        None, "--scale", metavar="METRIC=percent|fraction|raw",
+        help="What a metric's numbers are, stored in the table; repeatable. Default: inferred from the values "
+             "(accuracies in 0..1 fraction, else percent; costs raw).",
+    ),
 ) -> None:
     """Convert a benchmark file into an lso Parquet table, once; later work reads only the table."""
-    options = ImportOptions(epochs=epochs, progress=progress, trust_pickle=trust_pickle, fidelity=fidelity)
+    options = ImportOptions(epochs=epochs, progress=progress, trust_pickle=trust_pickle, fidelity=fidelity,
+                            directions=parse_overrides(direction or [], "direction"),
+                            scales=parse_overrides(scale or [], "scale"))
     table = import_to_file(kind.value, path, out, options)
     console = make_console()
     console.print(
@@ -100,6 +126,8 @@ def import_(
         f"{table.meta.fidelity or 'fidelity not stated'}; metrics: {', '.join(table.metrics)}",
         highlight=False,
     )
+    info = [table.metric_info(m) for m in table.metrics]
+    console.print("directions: " + ", ".join(f"{i.name} {i.direction} ({i.scale})" for i in info), highlight=False)
     if table.meta.extra.get("dropped"):
         console.print(f"[yellow]dropped (incomplete in the source):[/] {table.meta.extra['dropped']}", highlight=False)
 

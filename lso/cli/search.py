@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -28,38 +29,56 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+_MINIMIZE_HELP = ("Minimise the signal (--minimize) or maximise it (--maximize); default: the metric's direction "
+                  "in the table (accuracy up; latency, FLOPs, params, error down).")
+_MISMATCH_HELP = ("Let a latent method use a run trained on another table or metric (or on the report metric); the "
+                  "override is recorded in the result.")
+
+
 def search(
     ctx: typer.Context,
     bench: Optional[Path] = typer.Option(None, "--bench", help="Benchmark table (.csv or .parquet)."),
-    method: Optional[str] = typer.Option(None, "--method", help="random, rea, ls (crlso, surf once installed)."),
-    budget: int = typer.Option(100, "--budget", help="Most queries, the run's own labels included."),
-    seed: int = typer.Option(0, "--seed"),
+    method: Optional[str] = typer.Option(None, "--method", help="Search method: crlso, surf, random, rea or ls."),
+    budget: int = typer.Option(100, "--budget", help="Most queries, the run's own labels included (each label is one "
+                               "query, so it must exceed the run's labels)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random choice of the search (>= 0)."),
     out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write."),
     run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
     signal: Optional[str] = typer.Option(None, "--signal", help="Metric the search sees (default: the table's <dataset>_valid)."),
     report: Optional[str] = typer.Option(None, "--report", help="Metric reported, never seen by the search (default: <dataset>_test)."),
-    device: str = typer.Option("cpu", "--device"),
+    minimize: Optional[bool] = typer.Option(None, "--minimize/--maximize", help=_MINIMIZE_HELP),
+    allow_run_mismatch: bool = typer.Option(False, "--allow-run-mismatch", help=_MISMATCH_HELP),
+    device: str = typer.Option("cpu", "--device", help="Torch device of latent methods: cpu, cuda, cuda:N or auto."),
 ) -> None:
-    """Run one search and write RESULT.json: {"queries": [...], "best": {...}, "config": {...}}."""
+    """Run one search and write RESULT.json: {"queries": [...], "best": {...}, "config": {...}, "stopped": ...}."""
     if ctx.invoked_subcommand is not None:
         return
     missing = [flag for flag, value in (("--bench", bench), ("--method", method), ("--out", out)) if value is None]
     if missing:
         raise LsoError(f"lso search needs {', '.join(missing)} (see lso search --help)")
+    if seed < 0:
+        raise LsoError(f"--seed must be >= 0, got {seed}")
     from lso.bench import BenchmarkTable
-    from lso.search import TableOracle, default_registry, run_search
+    from lso.device import resolve_device
+    from lso.search import TableOracle, default_registry, run_search, search_metrics
 
-    spec = default_registry()[method]  # unknown / not-yet-installed methods fail before loading the table
+    spec = default_registry()[method]  # unknown methods fail before loading the table
     table = BenchmarkTable.load(bench)
-    signal, report = signal or table.default_metric("valid"), report or table.default_metric("test")
-    oracle = TableOracle(table, signal, report)
-    result = run_search(spec, oracle, budget=budget, seed=seed, run_dir=run, device=device)
+    signal, report = search_metrics(table, signal, report)
+    oracle = TableOracle(table, signal, report, minimize=minimize)
+    dev = str(resolve_device(device)) if spec.needs_run else device
+    result = run_search(spec, oracle, budget=budget, seed=seed, run_dir=run, device=dev,
+                        allow_run_mismatch=allow_run_mismatch)
     result.save(out)
     best = result.best
+    sig, rep = oracle.signal_info, oracle.report_info
     label = " (ORACLE PROTOCOL: searched on the reported metric)" if result.oracle_protocol else ""
+    sources = ", ".join(f"{k} {v}" for k, v in result.source_counts().items())
+    stopped = f"; STOPPED EARLY: {result.stopped}" if result.stopped else ""
+    direction = "" if oracle.maximize else " (minimised)"
     make_console().print(
-        f"{result.method} seed {seed}: {result.num_queries} queries; best {signal} {best.signal:.2f} -> "
-        f"{report} {best.report:.2f}{label}; {best.cell}; wrote {out}",
+        f"{result.method} seed {seed}: {result.num_queries} of {budget} queries ({sources}){stopped}; best {signal}"
+        f"{direction} {sig.format(best.signal)} -> {report} {rep.format(best.report)}{label}; {best.cell}; wrote {out}",
         highlight=False,
         soft_wrap=True,
     )
@@ -68,32 +87,41 @@ def search(
 def compare(
     bench: Path = typer.Option(..., "--bench", help="Benchmark table (.csv or .parquet)."),
     methods: str = typer.Option("random,rea,ls", "--methods", help="Comma-separated method names."),
-    seeds: int = typer.Option(20, "--seeds", help="Number of seeds (0..N-1)."),
+    seeds: str = typer.Option("20", "--seeds", help="Seeds: a count (20 = 0..19), a range (200-209) or a list (1,5,9)."),
     budgets: str = typer.Option("50,100,150,300", "--budgets", help="Comma-separated query budgets."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
     signal: Optional[str] = typer.Option(None, "--signal", help="Metric the searches see (default: the table's <dataset>_valid)."),
     report: Optional[str] = typer.Option(None, "--report", help="Metric reported (default: <dataset>_test)."),
-    target: Optional[float] = typer.Option(None, "--target", help="Count the queries needed to reach report >= target (default: the report's top-1% value over unique cells, e.g. 94.3 on NB201 CIFAR-10)."),
+    target: Optional[float] = typer.Option(None, "--target", help="Count the queries needed for the report to reach the target (>= for accuracy, <= for a cost; default: the report's top-1% value over unique cells, unrounded)."),
     horizon: int = typer.Option(0, "--horizon", help="Queries per run (default: the largest budget)."),
     run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    minimize: Optional[bool] = typer.Option(None, "--minimize/--maximize", help=_MINIMIZE_HELP),
+    allow_run_mismatch: bool = typer.Option(False, "--allow-run-mismatch", help=_MISMATCH_HELP),
+    device: str = typer.Option("cpu", "--device", help="Torch device of latent methods: cpu, cuda, cuda:N or auto."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the runs."),
 ) -> None:
     """Run methods x seeds; write comparison.csv/.md, curves.csv, best_so_far.html; print the table."""
     from lso.bench import BenchmarkTable
-    from lso.search.compare import CompareConfig, compare_methods, write_comparison
+    from lso.device import resolve_device
+    from lso.search import search_metrics
+    from lso.search.compare import CompareConfig, compare_methods, default_target, parse_seeds, write_comparison
 
     try:
         budget_list = tuple(int(b) for b in _split(budgets))
     except ValueError as err:
         raise LsoError(f"--budgets must be comma-separated integers, got {budgets!r}") from err
+    seed_list = parse_seeds(seeds)
+    if target is not None and not math.isfinite(target):
+        raise LsoError(f"--target must be a finite number, got {target}")
+    dev = str(resolve_device(device))
     table = BenchmarkTable.load(bench)
-    signal, report = signal or table.default_metric("valid"), report or table.default_metric("test")
+    signal, report = search_metrics(table, signal, report)
     if target is None:
-        table.require_metric(report)
-        target = round(float(table.frame.drop_duplicates("unique_id")[report].quantile(0.99)), 2)
-    config = CompareConfig(methods=tuple(_split(methods)), seeds=tuple(range(seeds)), budgets=budget_list,
-                           signal=signal, report=report, target=target, horizon=horizon)
-    comparison = compare_methods(table, config, run_dir=run, progress=progress)
+        target = default_target(table, report)
+    config = CompareConfig(methods=tuple(_split(methods)), seeds=seed_list, budgets=budget_list,
+                           signal=signal, report=report, target=target, horizon=horizon, minimize=minimize,
+                           allow_run_mismatch=allow_run_mismatch)
+    comparison = compare_methods(table, config, run_dir=run, device=dev, progress=progress)
     files = write_comparison(comparison, out)
     make_console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)

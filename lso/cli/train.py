@@ -37,6 +37,6 @@ def train(
     m = result.metrics
     make_console().print(
         f"trained {result.config.epochs} epochs in {m.train_seconds:.1f} s: reconstruction {m.reconstruction_accuracy:.4f}, "
-        f"validity {m.validity:.3f}, uniqueness {m.uniqueness:.3f}, surrogate spearman {m.spearman:.3f} / "
-        f"kendall {m.kendall:.3f} on {m.correlation_cells} unlabelled cells; wrote {result.run_dir}",
+        f"validity {m.validity:.3f}, uniqueness {m.uniqueness:.3f} (by class), surrogate spearman {m.spearman:.3f} / "
+        f"kendall {m.kendall:.3f} on {m.correlation_cells} unlabelled isomorphism classes; wrote {result.run_dir}",
         highlight=False, soft_wrap=True)

@@ -4,7 +4,7 @@ Latent-space methods (CR-LSO ``crlso``, surfing ``surf``) plug into the same reg
 """
 
 from lso.search.ledger import BudgetExhausted, QueryLedger, isomorphism_class
-from lso.search.oracle import Evaluation, Oracle, TableOracle
+from lso.search.oracle import Evaluation, Oracle, TableOracle, search_metrics
 from lso.search.registry import (
     MethodRegistry,
     SearchContext,
@@ -30,4 +30,5 @@ __all__ = [
     "default_registry",
     "isomorphism_class",
     "run_search",
+    "search_metrics",
 ]

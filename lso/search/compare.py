@@ -1,10 +1,13 @@
 """Several search methods x seeds on one benchmark table: a comparison table and best-so-far curves.
 
 Each (method, seed) runs once with the largest budget (the ``horizon``); the figure at a smaller budget B is read
-from its best-so-far curve after B queries. For the baselines (whose moves never depend on the budget) this is
+from its best-by-signal curve after B queries. For the baselines (whose moves never depend on the budget) this is
 exactly a run with budget B and the same seed. The figure of a run is the ``report`` of its best-by-``signal``
 cell: the search never sees the report. When signal == report the search saw test accuracy (the "oracle
-protocol"); every output says so.
+protocol"); every output says so. A run that stopped before a budget B has no figure at B (NaN, and the summary
+counts it) unless it stopped because every cell was queried. Directions come from the table (accuracy up,
+latency down) or ``minimize``; targets are reached in the report's direction. Each method's queries are broken
+down by source (``label``, ``initial``, ``latent``, ``neighbour``, ``fallback``, ...).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from tqdm.auto import tqdm
 
 from lso.bench import BenchmarkTable
 from lso.errors import LsoError
-from lso.search.ledger import isomorphism_class
+from lso.bench.metric_info import MetricInfo
+from lso.search.ledger import SPACE_EXHAUSTED, isomorphism_class
 from lso.search.oracle import Evaluation, TableOracle
-from lso.search.registry import MethodRegistry, default_registry, run_search
+from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
 from lso.atomic import write_json as write_json_atomic
 from lso.atomic import write_text as write_text_atomic
 from lso.search.result import SearchResult
@@ -36,9 +40,12 @@ class CompareConfig:
         methods: registry names, in table order.
         seeds: the seeds every method runs with.
         budgets: query counts the table reports (ascending).
-        target: report value whose first reach is counted ("queries to test >= 94.3").
+        target: report value whose first reach is counted ("queries to test >= 94.3"; <= for a report to
+            minimise). Must be finite.
         horizon: queries per run (>= max budget); larger horizons let slow methods reach the target/optimum.
         signal / report: metric names of the table.
+        minimize: the signal's direction; None takes the table's (``BenchmarkTable.metric_info``).
+        allow_run_mismatch: let latent methods use a run trained on another table or metric (recorded).
     """
 
     methods: tuple[str, ...]
@@ -48,15 +55,26 @@ class CompareConfig:
     report: str = "cifar10_test"
     target: float = 94.3
     horizon: int = 0
+    minimize: bool | None = None
+    allow_run_mismatch: bool = False
 
     def __post_init__(self) -> None:
         if not self.methods:
             raise LsoError("a comparison needs at least one method")
+        repeated = sorted({m for m in self.methods if self.methods.count(m) > 1})
+        if repeated:
+            raise LsoError(f"--methods names {', '.join(repeated)} more than once")
         if not self.seeds:
             raise LsoError("a comparison needs at least one seed")
+        if min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds):
+            raise LsoError(f"seeds must be distinct integers >= 0, got {self.seeds}")
         if not self.budgets or min(self.budgets) < 1:
             raise LsoError(f"budgets must be positive query counts, got {self.budgets}")
-        object.__setattr__(self, "budgets", tuple(sorted(int(b) for b in self.budgets)))
+        if not math.isfinite(float(self.target)):
+            raise LsoError(f"--target must be a finite number, got {self.target}")
+        if int(self.horizon) < 0:
+            raise LsoError(f"--horizon must be >= 0 (0: the largest budget), got {self.horizon}")
+        object.__setattr__(self, "budgets", tuple(sorted(set(int(b) for b in self.budgets))))
         object.__setattr__(self, "horizon", max(int(self.horizon), max(self.budgets)))
 
     @property
@@ -64,17 +82,63 @@ class CompareConfig:
         return self.signal == self.report
 
 
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """Seeds from a count (``"20"``: 0..19), a range (``"200-209"``, inclusive) or a list (``"1,5,9"``)."""
+    spec = str(text).strip()
+    try:
+        if "," in spec:
+            seeds = tuple(int(part) for part in spec.split(",") if part.strip())
+        elif "-" in spec.lstrip("-"):
+            first, last = (int(part) for part in spec.split("-", 1))
+            if last < first:
+                raise LsoError(f"--seeds range {spec!r} ends before it starts")
+            seeds = tuple(range(first, last + 1))
+        else:
+            count = int(spec)
+            if count < 1:
+                raise LsoError(f"--seeds count must be >= 1, got {count}")
+            seeds = tuple(range(count))
+    except ValueError as err:
+        raise LsoError(f"--seeds takes a count (20), a range (200-209) or a list (1,5,9); got {text!r}") from err
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise LsoError(f"--seeds must give distinct seeds >= 0; got {text!r}")
+    return seeds
+
+
+def default_target(table: BenchmarkTable, report: str, share: float = 0.01) -> float:
+    """The report value of the top ``share`` of unique cells in the report's direction (the 99th percentile of an
+    accuracy, the 1st of a latency), unrounded: a run counts as reaching it only when it really does."""
+    info = table.metric_info(report)
+    values = table.frame.drop_duplicates("unique_id")[report].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        raise LsoError(f"metric {report!r} has no finite value to set a target from")
+    return float(np.quantile(values, 1 - share if info.direction == "max" else share))
+
+
 @dataclass(frozen=True)
 class MethodSummary:
-    """Medians over seeds for one method. ``inf`` queries: more than half of the seeds never got there."""
+    """Medians over seeds for one method. ``inf`` queries: more than half of the seeds never got there.
+
+    Attributes:
+        report_at: median report of the best-by-signal cell, one per budget (NaN where a run stopped short).
+        sources: share of the method's queries (all seeds) per source, largest first.
+        stopped: how many runs ended before the horizon (the reasons are in each ``SearchResult.stopped``).
+    """
 
     method: str
-    report_at: tuple[float, ...]  # median report of the best-by-signal cell, one per budget
+    report_at: tuple[float, ...]
     queries_to_target: float
     reached_target: int
     queries_to_optimum: float
     found_optimum: int
     overhead_seconds: float  # median search time excluding the oracle, per run of `horizon` queries
+    sources: tuple[tuple[str, float], ...] = ()
+    stopped: int = 0
+
+    def source_mix(self) -> str:
+        """``"latent 62%, neighbour 30%, initial 8%"``."""
+        return ", ".join(f"{name} {share:.0%}" for name, share in self.sources)
 
 
 @dataclass(frozen=True)
@@ -85,6 +149,12 @@ class Comparison:
     optimum: Evaluation  # the table's best cell by signal (the cell a perfect search picks)
     results: tuple[SearchResult, ...]
     summaries: tuple[MethodSummary, ...]
+    signal_info: MetricInfo | None = None
+    report_info: MetricInfo | None = None
+
+    def fmt(self, value: float) -> str:
+        """A report value with the precision of its scale."""
+        return self.report_info.format(value) if self.report_info is not None else f"{value:.4g}"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per method: median report at each budget, queries to target and to the optimum."""
@@ -94,11 +164,13 @@ class Comparison:
             row: dict[str, Any] = {"method": s.method}
             for b, v in zip(cfg.budgets, s.report_at):
                 row[f"{cfg.report}@{b}"] = round(v, 4)
-            row[f"queries_to_{cfg.report}>={cfg.target:g}"] = s.queries_to_target
+            row[f"queries_to_{cfg.report}{self._reach}{cfg.target:g}"] = s.queries_to_target
             row["reached_target"] = f"{s.reached_target}/{len(cfg.seeds)}"
             row["queries_to_optimum"] = s.queries_to_optimum
             row["found_optimum"] = f"{s.found_optimum}/{len(cfg.seeds)}"
             row["overhead_s"] = round(s.overhead_seconds, 4)
+            row["sources"] = s.source_mix()
+            row["stopped_early"] = f"{s.stopped}/{len(cfg.seeds)}"
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -120,6 +192,10 @@ class Comparison:
             )
         return pd.concat(parts, ignore_index=True)
 
+    @property
+    def _reach(self) -> str:
+        return "<=" if self.report_info is not None and self.report_info.direction == "min" else ">="
+
     def title(self) -> str:
         cfg = self.config
         protocol = (
@@ -132,20 +208,26 @@ class Comparison:
     def to_markdown(self) -> str:
         """A markdown table with a caption line (protocol, seeds, optimum)."""
         cfg = self.config
-        head = ["method", *[f"{cfg.report} @{b}" for b in cfg.budgets], f"queries to {cfg.report} >= {cfg.target:g}",
-                "queries to optimum"]
+        head = ["method", *[f"{cfg.report} @{b}" for b in cfg.budgets],
+                f"queries to {cfg.report} {self._reach} {self.fmt(cfg.target)}", "queries to optimum", "source mix"]
+        signal_fmt = self.signal_info.format if self.signal_info is not None else (lambda v: f"{v:.4g}")
         lines = [
-            f"{self.title()}; optimum {cfg.signal} {self.optimum.signal:.2f} -> {cfg.report} {self.optimum.report:.2f}",
+            f"{self.title()}; optimum {cfg.signal} {signal_fmt(self.optimum.signal)} -> {cfg.report} "
+            f"{self.fmt(self.optimum.report)}",
             "",
             "| " + " | ".join(head) + " |",
-            "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |",
+            "| " + " | ".join(["---"] + ["---:"] * (len(head) - 2) + ["---"]) + " |",
         ]
         n = len(cfg.seeds)
         for s in self.summaries:
-            cells = [s.method, *[f"{v:.2f}" for v in s.report_at],
+            cells = [s.method, *[self.fmt(v) for v in s.report_at],
                      f"{_queries(s.queries_to_target, cfg.horizon)} ({s.reached_target}/{n})",
-                     f"{_queries(s.queries_to_optimum, cfg.horizon)} ({s.found_optimum}/{n})"]
+                     f"{_queries(s.queries_to_optimum, cfg.horizon)} ({s.found_optimum}/{n})", s.source_mix()]
             lines.append("| " + " | ".join(cells) + " |")
+        stopped = [f"{s.method} {s.stopped}/{n}" for s in self.summaries if s.stopped]
+        if stopped:
+            lines += ["", f"Runs that stopped before {cfg.horizon} queries (no figure at the budgets they did not "
+                      f"reach): {', '.join(stopped)}"]
         return "\n".join(lines) + "\n"
 
 
@@ -162,39 +244,61 @@ def compare_methods(
     device: str = "cpu",
     progress: bool = True,
 ) -> Comparison:
-    """Run every method with every seed for ``config.horizon`` queries on a table oracle and summarise."""
-    oracle = TableOracle(table, config.signal, config.report)
+    """Run every method with every seed for ``config.horizon`` queries on a table oracle and summarise.
+
+    Every method is checked before the first run (unknown names, a latent method's run and budget:
+    ``lso.search.registry.check_search``), so a bad setting fails at once, not after the baselines ran.
+    """
+    oracle = TableOracle(table, config.signal, config.report, minimize=config.minimize)
     registry = registry or default_registry()
     specs = [registry[m] for m in config.methods]  # unknown names fail before any run
-    opt_cell, _ = table.best(config.signal)
-    optimum = oracle.evaluate(opt_cell)
+    for spec in specs:  # the smallest budget too must leave a latent method room beyond its run's labels
+        check_search(spec, oracle, min(config.budgets), run_dir if spec.needs_run else None,
+                     allow_run_mismatch=config.allow_run_mismatch)
+    optimum = oracle.optimum()
     runs = [(spec, seed) for spec in specs for seed in config.seeds]
     results = tuple(
-        run_search(spec, oracle, budget=config.horizon, seed=seed, run_dir=run_dir, device=device)
+        run_search(spec, oracle, budget=config.horizon, seed=seed, run_dir=run_dir if spec.needs_run else None,
+                   device=device, allow_run_mismatch=config.allow_run_mismatch)
         for spec, seed in tqdm(runs, desc="search runs", disable=not progress)
     )
-    summaries = tuple(_summary(m, [r for r in results if r.method == m], config, optimum) for m in config.methods)
-    return Comparison(config=config, optimum=optimum, results=results, summaries=summaries)
+    report_info = oracle.report_info
+    summaries = tuple(_summary(m, [r for r in results if r.method == m], config, optimum, report_info)
+                      for m in config.methods)
+    return Comparison(config=config, optimum=optimum, results=results, summaries=summaries,
+                      signal_info=oracle.signal_info, report_info=report_info)
 
 
-def _summary(method: str, results: list[SearchResult], config: CompareConfig, optimum: Evaluation) -> MethodSummary:
+def _summary(method: str, results: list[SearchResult], config: CompareConfig, optimum: Evaluation,
+             report_info: MetricInfo) -> MethodSummary:
     target_hits, optimum_hits = [], []
     opt_class = isomorphism_class(optimum.cell)
+    maximize = report_info.direction == "max"
     for r in results:
         curve = r.best_so_far()
-        hit = curve.first_reaching(config.target)
+        hit = curve.first_reaching(config.target, maximize=maximize)
         target_hits.append(float(hit) if hit is not None else math.inf)
         found = [k for k, p in enumerate(curve.position) if isomorphism_class(r.evaluations[int(p)].cell) == opt_class]
         optimum_hits.append(float(found[0] + 1) if found else math.inf)
-    curves = [r.best_so_far() for r in results]
+    report_at = []
+    for b in config.budgets:
+        values = [r.best_so_far().report_at(b, carry=r.stopped == SPACE_EXHAUSTED) for r in results]
+        report_at.append(float(np.median(values)) if not np.isnan(values).any() else float("nan"))
+    counts: dict[str, int] = {}
+    for r in results:
+        for source, n in r.source_counts().items():
+            counts[source] = counts.get(source, 0) + n
+    total = max(1, sum(counts.values()))
     return MethodSummary(
         method=method,
-        report_at=tuple(float(np.median([c.report_at(b) for c in curves])) for b in config.budgets),
+        report_at=tuple(report_at),
         queries_to_target=_median(target_hits),
         reached_target=sum(not math.isinf(h) for h in target_hits),
         queries_to_optimum=_median(optimum_hits),
         found_optimum=sum(not math.isinf(h) for h in optimum_hits),
         overhead_seconds=float(np.median([r.overhead_seconds for r in results])),
+        sources=tuple(sorted(((k, v / total) for k, v in counts.items()), key=lambda kv: -kv[1])),
+        stopped=sum(r.stopped is not None for r in results),
     )
 
 
@@ -227,10 +331,15 @@ def best_so_far_figure(comparison: Comparison):  # -> plotly.graph_objects.Figur
     fig.update_layout(
         title=f"Best-so-far {cfg.report} of the best-by-{cfg.signal} cell<br><sub>{comparison.title()}</sub>",
         xaxis_title="queries (labelled cells seen)",
-        yaxis_title=f"{cfg.report} (%)",
+        yaxis_title=_axis_title(cfg.report, comparison.report_info),
         template="plotly_white",
     )
     return fig
+
+
+def _axis_title(metric: str, info: MetricInfo | None) -> str:
+    """``cifar10_test (%)`` for a percent metric, the bare name otherwise (no "%" on a latency)."""
+    return f"{metric} ({info.unit})" if info is not None and info.unit else metric
 
 
 @dataclass(frozen=True)
@@ -258,11 +367,14 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> ComparisonF
             {
                 "config": asdict(comparison.config),
                 "oracle_protocol": comparison.config.oracle_protocol,
+                "direction": {"signal": comparison.signal_info.direction if comparison.signal_info else "max",
+                              "report": comparison.report_info.direction if comparison.report_info else "max"},
                 "optimum": {"arch": comparison.optimum.cell.to_string(), "signal": comparison.optimum.signal,
                             "report": comparison.optimum.report},
                 "summaries": [
                     {**asdict(s), "queries_to_target": _json_num(s.queries_to_target),
-                     "queries_to_optimum": _json_num(s.queries_to_optimum)}
+                     "queries_to_optimum": _json_num(s.queries_to_optimum),
+                     "report_at": [_json_num(v) for v in s.report_at], "sources": dict(s.sources)}
                     for s in comparison.summaries
                 ],
             },
@@ -272,4 +384,4 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> ComparisonF
 
 
 def _json_num(value: float) -> float | None:
-    return None if math.isinf(value) else value
+    return None if not math.isfinite(value) else value

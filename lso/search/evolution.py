@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from lso.errors import LsoError
+from lso.search.ledger import SPACE_EXHAUSTED
 from lso.search.moves import UnseenSampler, mutate_unseen
 from lso.search.oracle import Evaluation
 from lso.search.registry import SearchContext, SearchMethod
@@ -41,15 +42,17 @@ def run_evolution(config: EvolutionConfig, context: SearchContext) -> None:
     while len(population) < config.population_size and not ledger.exhausted:
         cell = sampler.draw(ledger)
         if cell is None:
+            ledger.stop(SPACE_EXHAUSTED)
             return
-        population.append(ledger.query(cell))
+        population.append(ledger.query(cell, "initial"))
     while not ledger.exhausted:
         members = rng.sample(range(len(population)), min(config.sample_size, len(population)))
-        parent = max((population[i] for i in sorted(members)), key=lambda ev: ev.signal)
+        parent = max((population[i] for i in sorted(members)), key=lambda ev: ev.score)
         child = mutate_unseen(parent.cell, ledger, rng, sampler)
         if child is None:
+            ledger.stop(SPACE_EXHAUSTED)
             return
-        population.append(ledger.query(child))  # maxlen drops the oldest member
+        population.append(ledger.query(child, "mutation"))  # maxlen drops the oldest member
 
 
 METHODS = (

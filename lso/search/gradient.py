@@ -11,16 +11,21 @@ Each round:
 3. decode every point of every path, drop cells already queried (or isomorphic to one), rank the rest by the
    surrogate at their own encodings and query the best ``batch``.
 
-When a round finds nothing new the step and the trust region double (CR-LSO's "duplicate raises eta"); after
-``max_retries`` doublings the round falls back to the unqueried one-edge neighbours of the best cell, ranked by
-the surrogate. Improvements on the released code: several projected steps with a trust region, ascent in the right
-direction (checked by a test), re-encoding, a seeded random initial set, and honest query counting (the run's
-labels are charged to the budget).
+When a round finds nothing new the step and the trust region double (CR-LSO's "duplicate raises eta"). After
+``max_retries`` doublings the round falls back rather than stopping: the unqueried one-edge neighbours of the best
+queried cell that still has any (restarting from the next-best cells in turn), ranked by the surrogate, then a
+seeded mutation walk and finally an unseen random cell. So a run spends its whole budget unless every isomorphism
+class was queried. Every query records its source: ``label`` (the run's labels), ``initial`` (seeded random cells),
+``latent`` (decoded from an ascent path), ``neighbour`` (a one-edge neighbour of a top cell, ranked with the
+decoded ones when ``neighbours`` is on) or ``fallback``.
+
+Improvements on the released code: several projected steps with a trust region, ascent in the right direction
+(checked by a test), re-encoding, a seeded random initial set, and honest query counting (the run's labels are
+charged to the budget, one query each).
 """
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +34,11 @@ from typing import Callable
 import torch
 
 from lso.errors import LsoError
-from lso.search.moves import UnseenSampler
+from lso.search.ledger import SPACE_EXHAUSTED
+from lso.search.moves import UnseenSampler, mutate_unseen
+from lso.search.preflight import read_provenance
 from lso.search.registry import SearchContext, SearchMethod
-from lso.space import Cell, cell_from_index
+from lso.space import Cell
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class CRLSOConfig:
         max_retries: doublings of ``eta`` and the trust region before the neighbour fallback.
         neighbours: also rank the unqueried one-edge neighbours of the ``top_k`` cells with the decoded ones
             (a surrogate-guided local move beside the latent one).
+        latent: propose cells decoded along the ascent paths (``latent=False, neighbours=True`` is the
+            neighbours-only ablation; ``neighbours=False`` the latent-only one).
 
     Defaults were chosen on CIFAR-10 valid (20 seeds, ``benchmarks/bench_search.py``): a larger random initial set
     and few, best starts (``top_k`` 5) beat CR-LSO's 10 starts from 10 cells.
@@ -67,8 +76,12 @@ class CRLSOConfig:
     finetune_lr: float = 3e-3
     max_retries: int = 3
     neighbours: bool = True
+    latent: bool = True
 
     def __post_init__(self) -> None:
+        if not (self.latent or self.neighbours):
+            raise LsoError("CR-LSO needs latent or neighbour proposals (or both): latent=False, neighbours=False "
+                           "proposes nothing")
         for name in ("batch", "top_k", "steps", "finetune_steps"):
             if getattr(self, name) < 1:
                 raise LsoError(f"CR-LSO {name} must be >= 1, got {getattr(self, name)}")
@@ -88,16 +101,16 @@ class AscentPath:
 
 
 def projected_ascent(model, starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float,
-                     max_halvings: int = 6) -> AscentPath:
+                     max_halvings: int = 6, centre: torch.Tensor | None = None) -> AscentPath:
     """Projected, normalised gradient ascent on the surrogate from ``starts [k, d]``.
 
     ``z_{t+1} = P(z_t + eta_t * g_t / ||g_t||)``, ``g_t = grad s(z_t)``, ``P`` the projection onto the ball of radius
-    ``trust_radius`` around the start. Per latent, ``eta`` halves until the step raises ``s`` (at most
-    ``max_halvings`` times, else the latent stays): ``s(z_{t+1}) >= s(z_t)``, strictly when a step is taken.
-    ``model`` is a ``lso.models.workbench.LatentModel`` (``predict``, ``grad``).
+    ``trust_radius`` around ``centre [k, d]`` (default: the starts). Per latent, ``eta`` halves until the step raises
+    ``s`` (at most ``max_halvings`` times, else the latent stays): ``s(z_{t+1}) >= s(z_t)``, strictly when a step is
+    taken. ``model`` is a ``lso.models.workbench.LatentModel`` (``predict``, ``grad``).
     """
     z = starts.detach().clone()
-    centre = z.clone()
+    centre = z.clone() if centre is None else centre.detach()
     score = model.predict(z)
     eta = torch.full((len(z),), float(step_size), device=z.device)
     latents, scores = [z.clone()], [score.clone()]
@@ -130,24 +143,20 @@ def _project(z: torch.Tensor, centre: torch.Tensor, radius: float) -> torch.Tens
 
 
 def run_labels(run_dir: Path) -> list[Cell]:
-    """The cells a training run was labelled with (``labelled.json``); they are charged to the search's budget."""
-    path = Path(run_dir) / "labelled.json"
-    if not path.exists():
-        raise LsoError(f"{run_dir} has no labelled.json: is it a training run directory (lso train --out)?")
-    return [cell_from_index(int(i)) for i in json.loads(path.read_text())["indices"]]
+    """The cells a training run was labelled with (``labelled.json``); each is charged to the search's budget."""
+    return read_provenance(run_dir).label_cells()
 
 
-def initial_queries(config: CRLSOConfig, context: SearchContext) -> None:
+def initial_queries(config: CRLSOConfig, context: SearchContext, sampler: UnseenSampler) -> None:
     """Charge the run's labels, then query ``config.initial`` seeded random cells (at least 2 from an empty start)."""
     ledger = context.ledger
     ledger.precharge(run_labels(context.run_dir))
-    sampler = UnseenSampler(random.Random(context.seed))
     wanted = config.initial if ledger.spent else max(config.initial, 2)
     for _ in range(wanted):
         cell = sampler.draw(ledger)
         if cell is None or ledger.exhausted:
             return
-        ledger.query(cell)
+        ledger.query(cell, "initial")
 
 
 Ascent = Callable[[object, torch.Tensor, float, float], AscentPath]
@@ -160,37 +169,86 @@ def plain_ascent(config: CRLSOConfig) -> Ascent:
                                                                trust_radius=radius)
 
 
-def propose(model, ledger, config: CRLSOConfig, generator: torch.Generator, ascend: Ascent) -> list[Cell]:
-    """Unqueried cells decoded along ascent paths from the best queried latents, best surrogate score first."""
-    evaluations = sorted(ledger.evaluations, key=lambda ev: ev.signal, reverse=True)[: config.top_k]
+Proposal = tuple[Cell, str]
+"""A cell to query and its source (``latent``, ``neighbour`` or ``fallback``)."""
+
+
+def propose(model, ledger, config: CRLSOConfig, generator: torch.Generator, ascend: Ascent) -> list[Proposal]:
+    """Unqueried cells decoded along ascent paths from the best queried latents (and, with ``neighbours``, the
+    one-edge neighbours of those cells), best surrogate score first; empty when every retry found nothing new."""
+    evaluations = top_queried(ledger, config.top_k)
     best_z = model.encode([ev.cell for ev in evaluations])
     eta, radius = config.step_size, config.trust_radius
-    for _ in range(config.max_retries + 1):
-        noise = torch.randn(best_z.shape, generator=generator).to(best_z.device) * config.noise
-        path = ascend(model, best_z + noise, eta, radius)
-        decoded = model.decode(path.latents.reshape(-1, best_z.shape[1]))
+    for _ in range(config.max_retries + 1 if config.latent else 1):
+        found: dict[str, Proposal] = {}
+        if config.latent:
+            noise = torch.randn(best_z.shape, generator=generator).to(best_z.device) * config.noise
+            path = ascend(model, best_z + noise, eta, radius)
+            for cell in model.decode(path.latents.reshape(-1, best_z.shape[1])):
+                found.setdefault(cell.canonical(), (cell, "latent"))
         if config.neighbours:
-            decoded = decoded + [n for ev in evaluations for n in ev.cell.neighbours()]
-        fresh = list({cell.canonical(): cell for cell in decoded if not ledger.seen(cell)}.values())
+            for cell in (n for ev in evaluations for n in ev.cell.neighbours()):
+                found.setdefault(cell.canonical(), (cell, "neighbour"))
+        fresh = [p for p in found.values() if not ledger.seen(p[0])]
         if fresh:
-            return _rank(model, fresh)
+            return rank(model, fresh)
         eta, radius = eta * 2, radius * 2
-    best = evaluations[0].cell
-    return _rank(model, [c for c in best.neighbours() if not ledger.seen(c)])
+    return []
 
 
-def _rank(model, cells: list[Cell]) -> list[Cell]:
-    if not cells:
+def fallback(model, ledger, rng: random.Random, sampler: UnseenSampler) -> list[Proposal]:
+    """What to query when ``propose`` found nothing new: the unqueried neighbours of the best queried cell that has
+    any (the next-best cells in turn), ranked by the surrogate; else a mutation walk from the best cell, else an
+    unseen random cell. Empty only when every isomorphism class was queried."""
+    for ev in top_queried(ledger, len(ledger.evaluations)):
+        unseen = [c for c in ev.cell.neighbours() if not ledger.seen(c)]
+        if unseen:
+            return rank(model, [(c, "fallback") for c in unseen])
+    best = ledger.best()
+    cell = mutate_unseen(best.cell, ledger, rng, sampler) if best is not None else sampler.draw(ledger)
+    return [] if cell is None else [(cell, "fallback")]
+
+
+def top_queried(ledger, k: int) -> list:
+    """The ``k`` best queried evaluations by score (the signal in its direction), best first."""
+    return sorted(ledger.evaluations, key=lambda ev: ev.score, reverse=True)[:k]
+
+
+def rank(model, proposals: list[Proposal]) -> list[Proposal]:
+    """``proposals`` ordered by the surrogate's score at their cells' encodings, best first (stable)."""
+    if not proposals:
         return []
-    scores = model.predict_cells(cells)
+    scores = model.predict_cells([cell for cell, _ in proposals])
     order = torch.argsort(scores, descending=True, stable=True).tolist()
-    return [cells[i] for i in order]
+    return [proposals[i] for i in order]
 
 
 def queried_pairs(model, ledger) -> tuple[torch.Tensor, torch.Tensor]:
-    """Encodings ``[m, d]`` of the queried cells (re-encoded: they match their cells) and their signals ``[m]``."""
+    """Encodings ``[m, d]`` of the queried cells (re-encoded: they match their cells) and their scores ``[m]``
+    (the signal, negated for a metric to minimise: the surrogate always predicts what the search maximises)."""
     cells = [ev.cell for ev in ledger.evaluations]
-    return model.encode(cells), torch.tensor([ev.signal for ev in ledger.evaluations])
+    return model.encode(cells), torch.tensor([ev.score for ev in ledger.evaluations])
+
+
+def search_loop(model, config: CRLSOConfig, context: SearchContext, refit: Callable[[int], Ascent]) -> None:
+    """The CR-LSO loop shared by ``crlso`` and ``surf``: initial queries, then rounds of ``ascend = refit(round)``
+    (fit the surrogate to the queried pairs, return the round's move), ``propose`` and, when it finds nothing,
+    ``fallback``, until the budget is spent or the space is exhausted (then the ledger says so)."""
+    ledger = context.ledger
+    rng = random.Random(context.seed)
+    sampler = UnseenSampler(rng)
+    generator = torch.Generator().manual_seed(int(context.seed))
+    initial_queries(config, context, sampler)
+    rounds = 0
+    while not ledger.exhausted:
+        ascend = refit(rounds)
+        rounds += 1
+        chosen = propose(model, ledger, config, generator, ascend) or fallback(model, ledger, rng, sampler)
+        if not chosen:
+            ledger.stop(SPACE_EXHAUSTED)
+            return
+        for cell, source in chosen[: min(config.batch, ledger.remaining)]:
+            ledger.query(cell, source)
 
 
 def run_crlso(config: CRLSOConfig, context: SearchContext) -> None:
@@ -198,19 +256,14 @@ def run_crlso(config: CRLSOConfig, context: SearchContext) -> None:
     from lso.models.workbench import LatentModel
 
     model = LatentModel.load(context.run_dir, device=context.device)
-    generator = torch.Generator().manual_seed(int(context.seed))
-    ledger = context.ledger
-    initial_queries(config, context)
-    first = True
-    while not ledger.exhausted:
-        z, y = queried_pairs(model, ledger)
-        model.fit_surrogate(z, y, steps=config.finetune_steps, lr=config.finetune_lr, rescale=True if first else None)
-        first = False
-        chosen = propose(model, ledger, config, generator, plain_ascent(config))[: min(config.batch, ledger.remaining)]
-        if not chosen:
-            return
-        for cell in chosen:
-            ledger.query(cell)
+
+    def refit(round_: int) -> Ascent:
+        z, y = queried_pairs(model, context.ledger)
+        model.fit_surrogate(z, y, steps=config.finetune_steps, lr=config.finetune_lr,
+                            rescale=True if round_ == 0 else None)
+        return plain_ascent(config)
+
+    search_loop(model, config, context, refit)
 
 
 METHODS = (

@@ -1,9 +1,15 @@
 """The query ledger: honest counting, caching and the budget of one search run.
 
-Every labelled cell a search (or the run it starts from) ever saw is one query. A cell and its isomorphic twins
-(same ``Cell.canonical()``: the same function) cost one query together; asking again answers from the cache for
-free. The budget is never exceeded: a query that would need a fresh oracle answer once the budget is spent raises
-``BudgetExhausted`` and the oracle is not called.
+Every labelled cell a search (or the run it starts from) ever saw is one query: each of a run's labels is charged,
+twins included (on NAS-Bench-201 isomorphic twins carry different values from separate trainings, so a model
+trained on both got two measurements). During the search a cell and its isomorphic twins (same
+``Cell.canonical()``: the same function) are one point: asking for a twin answers from the cache for free with the
+first answer, so no second, noisy measurement comes for free. The budget is never exceeded: a query that would need
+a fresh oracle answer once the budget is spent raises ``BudgetExhausted`` and the oracle is not called.
+
+Every charged query records where it came from (``sources``: ``label``, ``initial``, ``latent``, ``neighbour``,
+``fallback``, ``random``, ``mutation``, ``restart``, ...), and a method that ends before its budget is spent says
+why (``stop``).
 """
 
 from __future__ import annotations
@@ -16,8 +22,16 @@ from lso.search.oracle import Evaluation, Oracle
 from lso.space import Cell, index_of, unique_ids
 
 
+SPACE_EXHAUSTED = "every isomorphism class of the space was queried"
+"""The ``stop`` reason of a method that ran out of cells to ask about (its last figure then holds for any budget)."""
+
+
 class BudgetExhausted(LsoError):
     """A search asked for a new query after spending its whole budget."""
+
+
+class LabelsExceedBudget(LsoError):
+    """A run's labels alone fill the query budget: the search would query nothing of its own."""
 
 
 def isomorphism_class(cell: Cell) -> int:
@@ -47,6 +61,8 @@ class QueryLedger:
         self._budget = int(budget)
         self._cache: dict[int, Evaluation] = {}
         self._order: list[Evaluation] = []
+        self._sources: list[str] = []
+        self._stop_reason: str | None = None
         self._precharged = 0
         self._oracle_seconds = 0.0
         self._on_charge = on_charge
@@ -88,6 +104,20 @@ class QueryLedger:
         """The charged queries in query order."""
         return tuple(self._order)
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where each charged query came from, aligned with ``evaluations``."""
+        return tuple(self._sources)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the method ended before spending its budget (``stop``), or None."""
+        return self._stop_reason
+
+    def stop(self, reason: str) -> None:
+        """Record why the method ends with budget left (e.g. every isomorphism class was queried)."""
+        self._stop_reason = reason
+
     def seen(self, cell: Cell) -> bool:
         """True when the cell or an isomorphic twin was already queried (asking again is free)."""
         return isomorphism_class(cell) in self._cache
@@ -97,16 +127,18 @@ class QueryLedger:
         return self._cache.get(isomorphism_class(cell))
 
     def best(self) -> Evaluation | None:
-        """The charged query with the highest signal (the earliest on ties), or None before any query."""
+        """The charged query with the best signal (highest ``score``; the earliest on ties), or None before any."""
         best: Evaluation | None = None
         for ev in self._order:
-            if best is None or ev.signal > best.signal:
+            if best is None or ev.score > best.score:
                 best = ev
         return best
 
     # ----- charging ----------------------------------------------------------------------------------------------
-    def query(self, cell: Cell) -> Evaluation:
+    def query(self, cell: Cell, source: str = "query") -> Evaluation:
         """Score a cell: from the cache when it or a twin was queried (free), else from the oracle (one query).
+
+        ``source`` says where the cell came from (recorded with a charged query; see the module docstring).
 
         A cached answer is the evaluation of the first twin queried (its ``cell`` may differ from ``cell``): the
         twins compute the same function, and the search must not learn a second, noisy score for it for free.
@@ -121,34 +153,34 @@ class QueryLedger:
         if self.exhausted:
             raise BudgetExhausted(f"query budget of {self._budget} spent; cannot score {cell}")
         ev = self._evaluate(cell)
-        self._record(key, ev)
+        self._record(key, ev, source)
         return ev
 
     def precharge(self, labelled: Iterable[Cell | Evaluation]) -> int:
         """Charge the labels a run had before the search (e.g. the N labels a G-VAE run was trained with).
 
-        Cells are scored by the oracle; ``Evaluation`` objects are taken as given (their labels were already
-        paid for). Twins of already charged cells cost nothing. Returns the number of queries charged.
+        Every label is one query, twins included (each was a separate measurement the run learned from). Cells
+        are scored by the oracle; ``Evaluation`` objects are taken as given (their labels were already paid for).
+        The search itself answers a twin of a label from the cache (the first label of its class). Returns the
+        number of queries charged (the number of labels).
 
         Raises:
-            BudgetExhausted: when the labels alone exceed the budget (nothing beyond the budget is charged).
+            LabelsExceedBudget: when the labels fill the whole budget, leaving the search no query of its own
+                (nothing is charged then).
         """
-        charged = 0
-        for item in labelled:
+        items = list(labelled)
+        if len(items) + len(self._order) >= self._budget and items:
+            raise LabelsExceedBudget(
+                f"the run's {len(items)} labelled cells fill the query budget of {self._budget}: every label is a "
+                f"query, so the search would query nothing of its own; raise --budget above {len(items)} or train "
+                "the run with fewer labels (--labels 0 trains an unsupervised G-VAE)"
+            )
+        for item in items:
             cell = item.cell if isinstance(item, Evaluation) else item
-            key = isomorphism_class(cell)
-            if key in self._cache:
-                continue
-            if self.exhausted:
-                raise BudgetExhausted(
-                    f"the run's labelled cells exceed the query budget of {self._budget}: every label counts as a "
-                    "query, so raise --budget or train with fewer labels"
-                )
             ev = item if isinstance(item, Evaluation) else self._evaluate(cell)
             self._precharged += 1
-            charged += 1
-            self._record(key, ev)
-        return charged
+            self._record(isomorphism_class(cell), ev, "label")
+        return len(items)
 
     def _evaluate(self, cell: Cell) -> Evaluation:
         start = time.perf_counter()
@@ -156,8 +188,9 @@ class QueryLedger:
         self._oracle_seconds += time.perf_counter() - start
         return ev
 
-    def _record(self, key: int, ev: Evaluation) -> None:
-        self._cache[key] = ev
+    def _record(self, key: int, ev: Evaluation, source: str) -> None:
+        self._cache.setdefault(key, ev)  # a twin's later label is charged, but the class answers with the first
         self._order.append(ev)
+        self._sources.append(source)
         if self._on_charge is not None:
             self._on_charge(self, ev)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from lso.search.ledger import SPACE_EXHAUSTED
 from lso.search.moves import UnseenSampler
 from lso.search.registry import SearchContext, SearchMethod
 
@@ -27,12 +28,13 @@ def run_local_search(config: LocalSearchConfig, context: SearchContext) -> None:
     while not ledger.exhausted:
         start = sampler.draw(ledger)
         if start is None:
+            ledger.stop(SPACE_EXHAUSTED)
             return
-        cell, score = start, ledger.query(start).signal
+        cell, score = start, ledger.query(start, "restart").score
         while True:
             neighbours = cell.neighbours()
             rng.shuffle(neighbours)  # query order matters when the budget ends mid-neighbourhood
-            scored = [(ledger.query(n).signal, n) for n in neighbours]
+            scored = [(ledger.query(n, "neighbour").score, n) for n in neighbours]
             best_score, best_cell = max(scored, key=lambda pair: pair[0])
             if best_score <= score:
                 break  # local optimum: restart

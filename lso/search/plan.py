@@ -9,7 +9,7 @@ from pathlib import Path
 from lso.errors import LsoError
 from lso.jobs import RelayReporter, Reporter
 from lso.search.oracle import Oracle
-from lso.search.registry import MethodRegistry, default_registry, run_search
+from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
 from lso.search.result import SearchResult
 
 
@@ -24,6 +24,7 @@ class SearchPlan:
         seed: seed of every run.
         run_dir: training run for latent methods (``needs_run``); None when every method is a baseline.
         device: torch device string for latent methods.
+        allow_run_mismatch: let latent methods use a run trained on another table or metric (recorded).
     """
 
     method: str
@@ -32,6 +33,7 @@ class SearchPlan:
     seed: int = 0
     run_dir: str | None = None
     device: str = "cpu"
+    allow_run_mismatch: bool = False
 
     def __post_init__(self) -> None:
         if int(self.budget) < 1:
@@ -86,13 +88,17 @@ def run_plan(
     missing_run = [s.name for s in specs if s.needs_run and plan.run_dir is None]
     if missing_run:
         raise LsoError(f"{', '.join(missing_run)} start(s) from a training run: choose a run")
+    for spec in specs:  # budget and run checks before the first run spends anything
+        check_search(spec, oracle, plan.budget, plan.run_dir if spec.needs_run else None,
+                     allow_run_mismatch=plan.allow_run_mismatch)
     total = plan.budget * len(specs)
     results: list[SearchResult] = []
     for k, spec in enumerate(specs):
         shifted = _relay(reporter, spec.name, k * plan.budget, total) if reporter is not None else None
         results.append(
             run_search(spec, oracle, budget=plan.budget, seed=plan.seed, registry=registry, reporter=shifted,
-                       run_dir=Path(plan.run_dir) if spec.needs_run and plan.run_dir else None, device=plan.device)
+                       run_dir=Path(plan.run_dir) if spec.needs_run and plan.run_dir else None, device=plan.device,
+                       allow_run_mismatch=plan.allow_run_mismatch)
         )
         if reporter is not None and reporter.cancel_requested:
             return PlanOutcome(plan, tuple(results), stopped=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from lso.search.ledger import SPACE_EXHAUSTED
 from lso.search.moves import UnseenSampler
 from lso.search.registry import SearchContext, SearchMethod
 
@@ -21,8 +22,9 @@ def run_random_search(config: RandomSearchConfig, context: SearchContext) -> Non
     while not ledger.exhausted:
         cell = sampler.draw(ledger)
         if cell is None:
+            ledger.stop(SPACE_EXHAUSTED)
             return
-        ledger.query(cell)
+        ledger.query(cell, "random")
 
 
 METHODS = (

@@ -1,13 +1,12 @@
 """The search-method registry and the one harness every method runs in.
 
 A method is a ``SearchMethod``: a name, a frozen config type and a runner. The runner spends queries through the
-``QueryLedger`` in its ``SearchContext`` until the budget is gone (or it has nothing left to ask); the harness
-(``run_search``) builds the ledger, times the run and turns the ledger into a ``SearchResult``. So counting,
-caching and the budget are the same for every method.
+``QueryLedger`` in its ``SearchContext`` until the budget is gone (or says why it stops, ``QueryLedger.stop``); the
+harness (``run_search``) checks the budget and the run before anything is spent (``lso.search.preflight``), builds
+the ledger, times the run and turns the ledger into a ``SearchResult``. So counting, caching, the budget and the
+honesty checks are the same for every method.
 
-Methods live in plugin modules (``PLUGIN_MODULES``), each exposing ``METHODS: tuple[SearchMethod, ...]``. A plugin
-module that does not exist yet (e.g. the latent methods before they land) is skipped; asking for one of its
-methods gives a clear ``UnknownMethodError``.
+Methods live in plugin modules (``PLUGIN_MODULES``), each exposing ``METHODS: tuple[SearchMethod, ...]``.
 """
 
 from __future__ import annotations
@@ -22,19 +21,17 @@ from lso.errors import LsoError
 from lso.jobs import Cancelled, Reporter
 from lso.search.ledger import BudgetExhausted, QueryLedger
 from lso.search.oracle import Evaluation, Oracle
+from lso.search.preflight import RunCheck, budget_problem, check_run, read_provenance
 from lso.search.result import SearchResult
 
 PLUGIN_MODULES: tuple[str, ...] = (
     "lso.search.random_search",
     "lso.search.evolution",
     "lso.search.local_search",
-    "lso.search.gradient",  # CR-LSO (`crlso`), added by its own module
-    "lso.search.surfing",  # surfing (`surf`), added by its own module
+    "lso.search.gradient",  # CR-LSO (`crlso`)
+    "lso.search.surfing",  # surfing (`surf`)
 )
-"""Modules that define ``METHODS``. Missing ones are skipped."""
-
-PLANNED_METHODS: Mapping[str, str] = {"crlso": "lso.search.gradient", "surf": "lso.search.surfing"}
-"""Methods the workbench will have but whose module may not be present yet (for the error message)."""
+"""Modules that define ``METHODS``. A missing one (a third-party plugin not installed) is skipped."""
 
 
 class UnknownMethodError(LsoError, KeyError):
@@ -117,11 +114,6 @@ class MethodRegistry(Mapping[str, SearchMethod]):
             return self._methods[name]
         except KeyError:
             available = ", ".join(sorted(self._methods)) or "none"
-            if name in PLANNED_METHODS:
-                raise UnknownMethodError(
-                    f"search method {name!r} is not available yet (its module {PLANNED_METHODS[name]} is not part of "
-                    f"this install); available: {available}"
-                ) from None
             raise UnknownMethodError(f"unknown search method {name!r}; available: {available}") from None
 
     def __iter__(self) -> Iterator[str]:
@@ -149,6 +141,7 @@ def run_search(
     precharge: tuple[Evaluation, ...] = (),
     registry: MethodRegistry | None = None,
     reporter: Reporter | None = None,
+    allow_run_mismatch: bool = False,
 ) -> SearchResult:
     """Run one search method against one oracle with a fresh ledger.
 
@@ -159,13 +152,20 @@ def run_search(
         seed: the only source of randomness.
         config: the method's frozen config (defaults when None); must be of ``method.config_type``.
         run_dir: training run directory; required by methods with ``needs_run``.
-        precharge: labels the caller already holds, charged first (latent methods usually precharge their
-            run's labels themselves).
+        precharge: labels the caller already holds, charged first (latent methods charge their run's labels
+            themselves).
         reporter: called after every charged query as ``reporter(queries_so_far, budget, message,
             best_signal=...)``. When it raises ``lso.jobs.Cancelled`` (the user pressed Stop) the search ends there
             and the result holds the queries made so far (``reporter.cancel_requested`` tells a stopped run).
+        allow_run_mismatch: search with a run trained on another table or metric anyway (recorded in the result).
 
-    Returns: the ``SearchResult`` with every charged query in order; never more than ``budget`` queries.
+    Returns: the ``SearchResult`` with every charged query in order; never more than ``budget`` queries; its
+    ``stopped`` says why a run ended with budget left.
+
+    Raises:
+        LsoError: before any query, for a budget that leaves nothing beyond the run's labels (or ``precharge``),
+            a method that needs a run without one, and a run that does not fit the oracle's table and metrics
+            (``lso.search.preflight``).
     """
     spec = method if isinstance(method, SearchMethod) else (registry or default_registry())[method]
     if int(budget) < 1:
@@ -176,23 +176,28 @@ def run_search(
         raise LsoError(
             f"method {spec.name!r} takes a {spec.config_type.__name__} config, got {type(config).__name__}"
         )
-    if spec.needs_run and run_dir is None:
-        raise LsoError(f"search method {spec.name!r} starts from a training run: give --run RUN_DIR")
     run_path = Path(run_dir) if run_dir is not None else None
-    if run_path is not None and not run_path.is_dir():
-        raise LsoError(f"run directory not found: {run_path}")
+    run_check = check_search(spec, oracle, int(budget), run_path, precharged=len(precharge),
+                             allow_run_mismatch=allow_run_mismatch)
     ledger = QueryLedger(oracle, int(budget), on_charge=_progress(reporter, spec.name))
     start = time.perf_counter()
     context = SearchContext(ledger=ledger, seed=int(seed), run_dir=run_path, device=device, progress=progress)
+    cancelled = False
     try:
-        ledger.precharge(precharge)  # labels beyond the budget: BudgetExhausted reaches the caller
+        ledger.precharge(precharge)
         try:
             spec.runner(config, context)
         except BudgetExhausted:
             pass  # a runner may simply query until the ledger says stop
     except Cancelled:
-        pass  # stopped by the user: the ledger holds a valid partial trace
+        cancelled = True  # stopped by the user: the ledger holds a valid partial trace
     wall = time.perf_counter() - start
+    stopped = None
+    if cancelled:
+        stopped = "stopped by the user"
+    elif not ledger.exhausted:
+        stopped = ledger.stop_reason or (f"{spec.name} returned with {ledger.remaining} of {ledger.budget} queries "
+                                         "unspent and gave no reason")
     return SearchResult(
         method=spec.name,
         config=config,
@@ -205,18 +210,51 @@ def run_search(
         wall_seconds=wall,
         oracle_seconds=ledger.oracle_seconds,
         run_dir=str(run_path) if run_path is not None else None,
+        sources=ledger.sources,
+        stopped=stopped,
+        run_check=run_check,
+        maximize=bool(getattr(oracle, "maximize", True)),
     )
+
+
+def check_search(spec: SearchMethod, oracle: Oracle, budget: int, run_dir: str | Path | None, *,
+                 precharged: int = 0, allow_run_mismatch: bool = False) -> RunCheck | None:
+    """The checks ``run_search`` makes before spending anything (callers run them up front to fail early).
+
+    A latent method needs a run whose labels leave room in ``budget`` and that was trained on the oracle's table
+    and signal (``lso.search.preflight``). Returns the run's ``RunCheck`` (None for a method without a run).
+
+    Raises:
+        LsoError: naming the problem (``RunMismatchError`` for a run that does not fit, unless overridden).
+    """
+    if spec.needs_run and run_dir is None:
+        raise LsoError(f"search method {spec.name!r} starts from a training run: give --run RUN_DIR")
+    if run_dir is not None and not Path(run_dir).is_dir():
+        raise LsoError(f"run directory not found: {run_dir}")
+    if not spec.needs_run:
+        problem = budget_problem(budget, precharged)
+        if problem:
+            raise LsoError(problem)
+        return None
+    provenance = read_provenance(run_dir)
+    problem = budget_problem(budget, len(provenance.labels) + precharged)
+    if problem:
+        raise LsoError(problem)
+    return check_run(provenance, oracle.signal_name, oracle.report_name, getattr(oracle, "table_checksum", None),
+                     allow_mismatch=allow_run_mismatch)
 
 
 def _progress(reporter: Reporter | None, name: str) -> Callable[[QueryLedger, Evaluation], None] | None:
     """A ledger ``on_charge`` hook reporting ``(spent, budget)`` and the best signal so far to ``reporter``."""
     if reporter is None:
         return None
-    best = -float("inf")
+    best: Evaluation | None = None
 
     def on_charge(ledger: QueryLedger, ev: Evaluation) -> None:
         nonlocal best
-        best = max(best, ev.signal)
-        reporter(ledger.spent, ledger.budget, f"{name}: {ledger.spent}/{ledger.budget} queries", best_signal=best)
+        if best is None or ev.score > best.score:
+            best = ev
+        reporter(ledger.spent, ledger.budget, f"{name}: {ledger.spent}/{ledger.budget} queries",
+                 best_signal=best.signal)
 
     return on_charge

@@ -12,6 +12,7 @@ import numpy as np
 
 from lso.atomic import write_json as write_json_atomic
 from lso.search.oracle import Evaluation
+from lso.search.preflight import RunCheck
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class BestSoFar:
     """Best-so-far curves over the query count: entry ``k`` describes the first ``k + 1`` queries.
 
     Attributes:
-        signal: ``[n]`` highest signal among the first k+1 queries.
+        signal: ``[n]`` best signal (by its direction) among the first k+1 queries.
         report: ``[n]`` report of that best-by-signal cell (not the best report: the search never sees reports).
         position: ``[n]`` int, query position (0-based) of that best-by-signal cell (the earliest on ties).
     """
@@ -35,7 +36,7 @@ class BestSoFar:
         position = np.empty(n, dtype=np.int64)
         best = -1
         for k, ev in enumerate(evaluations):
-            if best < 0 or ev.signal > evaluations[best].signal:
+            if best < 0 or ev.score > evaluations[best].score:
                 best = k
             signal[k], report[k], position[k] = evaluations[best].signal, evaluations[best].report, best
         return cls(signal=signal, report=report, position=position)
@@ -43,15 +44,20 @@ class BestSoFar:
     def __len__(self) -> int:
         return len(self.signal)
 
-    def report_at(self, queries: int) -> float:
-        """Report of the best-by-signal cell after ``queries`` queries (the last value when the run was shorter)."""
-        if len(self.report) == 0 or queries < 1:
+    def report_at(self, queries: int, *, carry: bool = False) -> float:
+        """Report of the best-by-signal cell after ``queries`` queries.
+
+        NaN when the run made fewer queries (a run that stopped early has no figure at a budget it never spent),
+        unless ``carry``: then the last value (for a run that stopped because nothing was left to query).
+        """
+        if len(self.report) == 0 or queries < 1 or (queries > len(self.report) and not carry):
             return float("nan")
         return float(self.report[min(queries, len(self.report)) - 1])
 
-    def first_reaching(self, report: float) -> int | None:
-        """Fewest queries after which the best-by-signal cell's report is >= ``report``; None if never."""
-        hits = np.flatnonzero(self.report >= report)
+    def first_reaching(self, report: float, *, maximize: bool = True) -> int | None:
+        """Fewest queries after which the best-by-signal cell's report reaches ``report`` (>= for a metric to
+        maximise, <= for one to minimise); None if never."""
+        hits = np.flatnonzero(self.report >= report if maximize else self.report <= report)
         return int(hits[0]) + 1 if len(hits) else None
 
 
@@ -68,6 +74,11 @@ class SearchResult:
         precharged: how many of ``evaluations`` were labels the run had before the search.
         wall_seconds: wall time of the whole run; oracle_seconds: the part spent inside the oracle.
         run_dir: the training run a latent method started from, if any.
+        sources: where each query came from, aligned with ``evaluations`` (``label``, ``initial``, ``latent``,
+            ``neighbour``, ``fallback``, ``random``, ``mutation``, ``restart``, ...).
+        stopped: why the run ended with budget left (None when it spent its whole budget).
+        run_check: the run-vs-table check of a latent method (mismatches the user overrode), else None.
+        maximize: the signal's direction (False: the search minimised it, e.g. latency).
     """
 
     method: str
@@ -81,6 +92,10 @@ class SearchResult:
     wall_seconds: float = 0.0
     oracle_seconds: float = 0.0
     run_dir: str | None = None
+    sources: tuple[str, ...] = ()
+    stopped: str | None = None
+    run_check: RunCheck | None = None
+    maximize: bool = True
 
     @property
     def num_queries(self) -> int:
@@ -107,6 +122,13 @@ class SearchResult:
     def best_so_far(self) -> BestSoFar:
         return BestSoFar.of(self.evaluations)
 
+    def source_counts(self) -> dict[str, int]:
+        """How many queries came from each source (``sources``), in first-seen order."""
+        counts: dict[str, int] = {}
+        for source in self.sources:
+            counts[source] = counts.get(source, 0) + 1
+        return counts
+
     def config_dict(self) -> dict[str, Any]:
         """The run's settings: method, budget, seed, metrics and the method's parameters under ``params``."""
         params = dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else {}
@@ -117,17 +139,23 @@ class SearchResult:
             "signal": self.signal_name,
             "report": self.report_name,
             "oracle_protocol": self.oracle_protocol,
+            "direction": "max" if self.maximize else "min",
             "run_dir": self.run_dir,
+            "run_check": self.run_check.to_json() if self.run_check is not None else None,
             "params": params,
         }
 
     def to_json(self) -> dict[str, Any]:
-        """``{"queries": [{"arch", "signal", "report"}, ...], "best": {...}, "config": {...}}`` plus timings."""
+        """``{"queries": [{"arch", "signal", "report", "source"}, ...], "best": {...}, "config": {...},
+        "stopped": reason or null, "sources": {source: count}}`` plus timings."""
         best = self.best
+        sources = self.sources or ("",) * len(self.evaluations)
         return {
-            "queries": [_entry(ev) for ev in self.evaluations],
+            "queries": [{**_entry(ev), "source": src} for ev, src in zip(self.evaluations, sources)],
             "best": _entry(best) if best is not None else None,
             "config": self.config_dict(),
+            "stopped": self.stopped,
+            "sources": self.source_counts(),
             "precharged": self.precharged,
             "num_queries": self.num_queries,
             "wall_seconds": self.wall_seconds,

@@ -20,12 +20,12 @@ import torch
 from torch.nn import functional as F
 
 from lso.search.gradient import (
+    Ascent,
     AscentPath,
     CRLSOConfig,
-    initial_queries,
     projected_ascent,
-    propose,
     queried_pairs,
+    search_loop,
 )
 from lso.search.registry import SearchContext, SearchMethod
 from lso.space import Cell
@@ -41,13 +41,16 @@ class SurfConfig(CRLSOConfig):
 def surf_ascent(models: list, starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float) -> AscentPath:
     """Ascend ``steps`` projected steps on each model's surrogate in turn, warm-starting from the previous end.
 
-    ``models``: ``LatentModel``s sharing one G-VAE, smoothest first. Returns the concatenated path
-    (``[len(models) * steps + 1, k, d]``); scores are those of the surrogate each point was reached on.
+    ``models``: ``LatentModel``s sharing one G-VAE, smoothest first. Every stage stays in the one trust region
+    ``||z - starts|| <= trust_radius`` (the same region as CR-LSO's, so the two differ by surfing alone, not by
+    how far they may travel). Returns the concatenated path (``[len(models) * steps + 1, k, d]``); scores are those
+    of the surrogate each point was reached on.
     """
     latents, scores = [starts.detach()], [models[0].predict(starts)]
     z = starts.detach()
     for model in models:
-        path = projected_ascent(model, z, steps=steps, step_size=step_size, trust_radius=trust_radius)
+        path = projected_ascent(model, z, steps=steps, step_size=step_size, trust_radius=trust_radius,
+                                centre=starts)
         latents.extend(path.latents[1:])
         scores.extend(path.scores[1:])
         z = path.latents[-1]
@@ -59,26 +62,20 @@ def run_surf(config: SurfConfig, context: SearchContext) -> None:
     from lso.models.workbench import LatentModel
 
     model = LatentModel.load(context.run_dir, device=context.device)
-    generator = torch.Generator().manual_seed(int(context.seed))
-    ledger = context.ledger
-    initial_queries(config, context)
-    rounds = 0
     every = max(1, config.finetune_steps // max(1, config.snapshots))
-    while not ledger.exhausted:
-        z, y = queried_pairs(model, ledger)
+
+    def refit(round_: int) -> Ascent:
+        z, y = queried_pairs(model, context.ledger)
         fit = model.fit_surrogate(z, y, steps=config.finetune_steps, lr=config.finetune_lr, reset=True,
-                                  rescale=True, snapshot_every=every, seed=int(context.seed) * 100_003 + rounds)
-        rounds += 1
+                                  rescale=True, snapshot_every=every, seed=int(context.seed) * 100_003 + round_)
         sequence = [model.with_surrogate(icnn) for icnn in fit.snapshots]
 
         def ascend(_model, starts: torch.Tensor, eta: float, radius: float) -> AscentPath:
             return surf_ascent(sequence, starts, steps=config.steps, step_size=eta, trust_radius=radius)
 
-        chosen = propose(model, ledger, config, generator, ascend)[: min(config.batch, ledger.remaining)]
-        if not chosen:
-            return
-        for cell in chosen:
-            ledger.query(cell)
+        return ascend
+
+    search_loop(model, config, context, refit)
 
 
 @dataclass(frozen=True)

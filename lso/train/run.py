@@ -2,8 +2,9 @@
 
 Reproducibility: every random draw comes from generators seeded by ``TrainConfig.seed`` (labelled sample
 ``default_rng(seed)``, model init ``manual_seed(seed)`` in a forked RNG, shuffling ``seed + 1``, noise ``seed + 2``,
-predictor ``seed + 3``, prior samples for the metrics ``seed``). A resumed run restores the generators' states,
-so it ends with the same weights as an uninterrupted one. All files are written atomically.
+predictor ``seed + 3``, the metrics' samples, of the encodings' Gaussian and of N(0, I), ``seed``). A resumed run
+restores the generators' states, so it ends with the same weights as an uninterrupted one. All files are written
+atomically.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from lso.device import resolve_device
 from lso.train.fit import EpochStats, Targets, TrainState, fit, new_state
 from lso.train.labels import LabelSet, sample_labels
 from lso.train.layout import RunLayout
-from lso.train.metrics import RunMetrics, prior_quality, rank_correlations, reconstruction_accuracy, surrogate_scores
+from lso.models.gvae import GVAE
+from lso.models.icnn import ICNN
+from lso.train.metrics import (RunMetrics, encodings_quality, prior_quality, rank_correlations, reconstruction_accuracy,
+                                surrogate_scores, unlabelled_class_rows)
 from lso.train.pseudo import fit_predictor, predict_all
 
 PRIOR_SAMPLES = 10_000
@@ -151,28 +155,98 @@ def train_run(
 def evaluate(state: TrainState, graphs, table: BenchmarkTable, metric: str, labels: LabelSet, seed: int,
              train_seconds: float, predictor_spearman: float = float("nan")) -> RunMetrics:
     """The figures of ``metrics.json`` for the trained ``state`` (see ``lso.train.metrics``)."""
-    state.gvae.eval()
+    return evaluate_models(state.gvae, state.icnn, graphs, table, metric, labels, seed, train_seconds,
+                           predictor_spearman=predictor_spearman)
+
+
+def evaluate_models(gvae: GVAE, icnn: ICNN, graphs, table: BenchmarkTable, metric: str, labels: LabelSet, seed: int,
+                    train_seconds: float, predictor_spearman: float = float("nan")) -> RunMetrics:
+    """The figures of ``metrics.json`` for a G-VAE and its ICNN (``lso.train.metrics`` gives the formulas).
+
+    ``graphs``: all 15,625 cells (the G-VAE's training set; ``mu [15625, d]`` is encoded from them). Generation
+    quality samples ``PRIOR_SAMPLES`` latents from the encodings' Gaussian (generator seeded ``seed``); the earlier
+    N(0, I) figures use the same seed. Rank correlations use the unlabelled classes of ``table`` once each.
+    """
+    gvae.eval()
+    icnn.eval()
     start = time.perf_counter()
-    mu = state.gvae.encode_mean(graphs)
+    mu = gvae.encode_mean(graphs)
     encode_seconds = time.perf_counter() - start
-    validity, uniqueness, canonical = prior_quality(state.gvae, PRIOR_SAMPLES, seed)
-    predicted, truth, _ = _unlabelled(surrogate_scores(state.icnn, mu), table, metric, labels)
+    quality = encodings_quality(gvae, mu, PRIOR_SAMPLES, seed)
+    _, prior_strings, prior_classes = prior_quality(gvae, PRIOR_SAMPLES, seed)
+    scores = surrogate_scores(icnn, mu)
+    predicted, truth, _ = _unlabelled(scores, table, metric, labels)
     rho, tau = rank_correlations(predicted, truth)
+    rows_rho = rank_correlations(*_unlabelled_rows(scores, table, metric, labels)[:2])[0]
     return RunMetrics(
-        reconstruction_accuracy=reconstruction_accuracy(mu, state.gvae, graphs),
-        validity=validity, uniqueness=uniqueness, uniqueness_canonical=canonical, prior_samples=PRIOR_SAMPLES,
-        spearman=rho, kendall=tau, correlation_cells=int(np.isfinite(truth).sum()),
+        reconstruction_accuracy=reconstruction_accuracy(mu, gvae, graphs),
+        validity=quality.validity, uniqueness=quality.uniqueness, novelty=quality.novelty,
+        quality_protocol=quality.protocol, uniqueness_prior_strings=prior_strings,
+        uniqueness_prior_classes=prior_classes, prior_samples=PRIOR_SAMPLES,
+        spearman=rho, kendall=tau, correlation_cells=len(truth), spearman_unlabelled_rows=rows_rho,
         surrogate_trained=bool(len(labels)), predictor_spearman=predictor_spearman,
         train_seconds=train_seconds, encode_seconds=encode_seconds)
 
 
+def reevaluate(run_dir: str | Path, *, write: bool = False, device: str | torch.device = "cpu") -> RunMetrics:
+    """Recompute the ``metrics.json`` figures of the finished run in ``run_dir`` by the current rules.
+
+    Loads the saved G-VAE and final ICNN (``LatentModel.load``), the run's table (``config.json``'s record, a
+    relative path taken from the run directory; its checksum must match), ``labelled.json`` and, when present, the
+    pseudo-labels; ``train_seconds`` is kept from the old ``metrics.json`` (NaN without one), ``encode_seconds`` is
+    timed again (after one warm-up encoding). ``write=True`` replaces ``metrics.json`` (atomically). ``RunError``
+    when a file is missing or the table differs.
+    """
+    from lso.models.workbench import LatentModel
+
+    layout = RunLayout.at(run_dir)
+    for path in (layout.config, layout.labelled, layout.gvae, layout.surrogate):
+        if not path.exists():
+            raise RunError(f"cannot re-evaluate {layout.root}: {path.name} is missing")
+    saved = json.loads(layout.config.read_text())
+    recorded = saved.get("table") or {}
+    table_path = layout.table_path(str(recorded.get("path", "")))
+    if table_path is None or not table_path.exists():
+        raise RunError(f"cannot re-evaluate {layout.root}: its benchmark table {table_path} is not there")
+    table = BenchmarkTable.load(table_path)
+    if table.meta.checksum != recorded.get("checksum", table.meta.checksum):
+        raise RunError(f"cannot re-evaluate {layout.root}: {table_path} is not the table it was trained on "
+                       "(checksum differs)")
+    metric = str(saved["metric"])
+    table.require_metric(metric)
+    labels = LabelSet.from_dict(json.loads(layout.labelled.read_text()))
+    model = LatentModel.load(layout.root, device=device)
+    graphs = all_graphs(model.device)
+    model.gvae.encode_mean(graphs)  # warm-up, so that encode_seconds times the encoding, not first-call set-up
+    pseudo_y = (load_file(str(layout.pseudo_labels))["pseudo_y"] if layout.pseudo_labels.exists() else None)
+    old_seconds = float("nan")
+    if layout.metrics.exists():
+        old_seconds = RunMetrics.from_json(layout.metrics).train_seconds
+    metrics = evaluate_models(model.gvae, model.surrogate, graphs, table, metric, labels, int(saved["seed"]),
+                              old_seconds, predictor_spearman=_predictor_spearman(pseudo_y, table, metric, labels))
+    if write:
+        write_json(layout.metrics, metrics.to_dict())
+    return metrics
+
+
 def _unlabelled(scores_all: np.ndarray, table: BenchmarkTable, metric: str, labels: LabelSet):
+    """``(predicted [k], truth [k], official indices [k])`` on the unlabelled classes of ``table`` counted once
+    (``lso.train.metrics.unlabelled_class_rows``); ``scores_all [15625]`` in official index order."""
+    indices = table.indices()
+    values = table.values(metric)
+    rows = unlabelled_class_rows(indices, values, labels.indices)
+    return scores_all[indices[rows]], values[rows], indices[rows]
+
+
+def _unlabelled_rows(scores_all: np.ndarray, table: BenchmarkTable, metric: str, labels: LabelSet):
+    """The earlier row-wise selection: every row that is not itself labelled (twins of labelled cells included)."""
     indices = table.indices()
     keep = ~np.isin(indices, labels.indices)
     return scores_all[indices[keep]], table.values(metric)[keep], indices[keep]
 
 
 def _predictor_spearman(pseudo_y: torch.Tensor | None, table: BenchmarkTable, metric: str, labels: LabelSet) -> float:
+    """Spearman of the pseudo-labels ``pseudo_y [15625]`` on the unlabelled classes counted once (NaN without)."""
     if pseudo_y is None:
         return float("nan")
     predicted, truth, _ = _unlabelled(pseudo_y.cpu().double().numpy(), table, metric, labels)
@@ -257,4 +331,5 @@ def read_history(path: str | Path) -> list[EpochStats]:
                 for row in csv.DictReader(handle)]
 
 
-__all__ = ["RunError", "RunResult", "evaluate", "package_versions", "read_history", "train_run"]
+__all__ = ["RunError", "RunResult", "evaluate", "evaluate_models", "package_versions", "read_history", "reevaluate",
+           "train_run"]
