@@ -15,14 +15,12 @@ import torch
 pytest.importorskip("sklearn")
 
 from lso.bench import BenchmarkTable  # noqa: E402
-from lso.bench.default import EMBEDDED, REPO_ROOT, default_table_path  # noqa: E402
+from lso.bench.default import DATASHEET, DEFAULT_RUN, EMBEDDED, default_table_path  # noqa: E402
 from lso.data.datasets import load_dataset  # noqa: E402
 from lso.nets.protocol import TrainProtocol, get_protocol  # noqa: E402
 from lso.nets.trainer import train_cell  # noqa: E402
 from lso.space import all_cells  # noqa: E402
 
-DATASHEET = REPO_ROOT / "benchmarks_data" / "default.datasheet.json"
-DEFAULT_RUN = REPO_ROOT / "benchmarks_data" / "default_run"
 
 
 @pytest.fixture(scope="module")

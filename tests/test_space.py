@@ -55,6 +55,27 @@ def test_unique_cells_are_6466() -> None:
         assert cells[ids[i]].is_isomorphic(cells[i])
 
 
+def test_canonical_partition_equals_the_official_nats_bench_unique_str(tmp_path) -> None:
+    """``Cell.canonical`` groups the 15,625 cells exactly as NATS-Bench's own ``NATStopology.get_unique_str`` does
+    (``TopologyStructure.to_unique_str(consider_zero=True)``), called through a real API object over a tss folder
+    whose meta lists every architecture in official order: same classes (a bijection of labels), 6,466 of each."""
+    import nats_bench
+    from official_files import write_nats_tss
+
+    api = nats_bench.create(str(write_nats_tss(tmp_path / "NATS-tss-v1_0-3ffb9-simple", [])), "tss",
+                            fast_mode=True, verbose=False)
+    cells = all_cells()
+    assert len(api) == len(cells) == 15_625
+    official = [api.get_unique_str(i) for i in range(len(api))]
+    ours = [c.canonical() for c in cells]
+    ours_to_official, official_to_ours = {}, {}
+    for o, u in zip(ours, official):
+        assert ours_to_official.setdefault(o, u) == u, f"lso class {o!r} splits under the official function"
+        assert official_to_ours.setdefault(u, o) == o, f"official class {u!r} splits under Cell.canonical"
+    assert len(ours_to_official) == len(official_to_ours) == len(set(official)) == 6_466
+    assert ours == official  # the strings themselves coincide too (lso follows the official convention)
+
+
 def test_disconnected_cells_score_chance_in_real_table(test200_table) -> None:
     """A disconnected cell outputs zeros: the real table gives exactly chance accuracy for those 341 cells only."""
     assert test200_table.num_unique == 6_466

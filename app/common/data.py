@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lso.bench.default import EMBEDDED, REPO_ROOT, SHARED_NB201
+from lso.bench.default import CHECKOUT, DEFAULT_RUN, EMBEDDED, SHARED_NB201
 from lso.bench.table import BenchmarkTable
 from lso.errors import MetricError
 from lso.models.workbench import LatentModel
@@ -24,12 +24,12 @@ from lso.models.workbench import LatentModel
 def default_run() -> Path:
     """The shipped run the app offers beside the user's (``benchmarks_data/default_run``; ``LSO_DEFAULT_RUN``
     names another, or a missing folder to offer none)."""
-    return Path(os.environ.get("LSO_DEFAULT_RUN", REPO_ROOT / "benchmarks_data" / "default_run"))
+    return Path(os.environ.get("LSO_DEFAULT_RUN", DEFAULT_RUN))
 
 
 def workspace() -> Path:
     """The folder holding this user's runs (created on first use)."""
-    root = Path(os.environ.get("LSO_WORKSPACE", REPO_ROOT / "runs"))
+    root = Path(os.environ.get("LSO_WORKSPACE", (CHECKOUT or Path.cwd()) / "runs"))
     root.mkdir(parents=True, exist_ok=True)
     return root
 

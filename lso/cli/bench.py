@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from lso.cli.checks import check_table_out, os_errors
 from lso.cli.console import make_console
+from lso.errors import LsoError
 from rich.table import Table
 
 from lso.bench import BenchmarkTable, ImportOptions, MetricInfo, import_to_file, parse_overrides
@@ -69,10 +71,12 @@ def info(
 def top(
     table: Path = typer.Argument(..., help="A table: .parquet or .csv."),
     metric: str = typer.Option(..., "--metric", "-m", help="Metric column to rank by, e.g. cifar10_test."),
-    k: int = typer.Option(10, "-k", min=1, help="How many cells."),
+    k: int = typer.Option(10, "-k", help="How many cells (>= 1)."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
     """The k best cells by a metric and its direction (lowest first for "min" metrics; ties by official index)."""
+    if k < 1:
+        raise LsoError(f"-k must be >= 1, got {k}")
     bench = BenchmarkTable.load(table)
     rows = bench.top(metric, k)
     if as_json:
@@ -97,7 +101,8 @@ def top(
 def import_(
     kind: ImportKind = typer.Argument(..., help="nb201-pth: NAS-Bench-201 .pth; nats-tss: NATS-Bench tss folder; csv."),
     path: Path = typer.Argument(..., help="The official file or folder (or CSV table)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Parquet table to write (replaced only on success)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Parquet table to write: a new .parquet file or an lso table "
+                             "(replaced only on success)."),
     epochs: int = typer.Option(200, "--epochs", help="Training budget to read from official files: 200 or 12."),
     fidelity: str = typer.Option("", "--fidelity", help="Fidelity to record for a csv import, e.g. '200 epochs'."),
     trust_pickle: bool = typer.Option(
@@ -119,7 +124,11 @@ def import_(
     options = ImportOptions(epochs=epochs, progress=progress, trust_pickle=trust_pickle, fidelity=fidelity,
                             directions=parse_overrides(direction or [], "direction"),
                             scales=parse_overrides(scale or [], "scale"))
-    table = import_to_file(kind.value, path, out, options)
+    check_table_out(out)
+    if out.resolve() == path.resolve():
+        raise LsoError(f"--out {out} is the file being imported; choose another name")
+    with os_errors("lso bench import"):
+        table = import_to_file(kind.value, path, out, options)
     console = make_console()
     console.print(
         f"wrote [bold]{out}[/]: {len(table):,} cells ({table.num_unique:,} unique) from {table.meta.source}, "

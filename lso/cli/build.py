@@ -10,18 +10,22 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from lso.cli.checks import at_least, check_cache, os_errors
 from lso.cli.console import make_console
 
+from lso.atomic import OutputError, check_writable_file
 from lso.errors import LsoError
-from lso.nets.protocol import default_protocol, get_protocol
+from lso.nets.protocol import TrainProtocol, default_protocol, get_protocol
 
 
 def build(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Registered dataset, e.g. digits."),
-    out: Path = typer.Option(..., "--out", "-o", help="Parquet table to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="Parquet table to write: a new .parquet file, or the table an "
+                             "earlier build of the same protocol wrote (never one with more rows than this build "
+                             "gives)."),
     protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Registered protocol (default: the dataset's first)."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Local worker processes (default: one per CPU core on CPU, 0 with a GPU device; 0: train in this process)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Train only the first N unique cells (partial table)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local worker processes (default: one per CPU core on CPU, 0 with a GPU device; 0: train in this process)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Train only the first N unique cells (partial table; N >= 1)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Run cache (default: <out>.runs.jsonl); resumes from it."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda[:k] or auto."),
     data_root: Optional[Path] = typer.Option(None, "--data-root", help="Folder of dataset files (CIFAR)."),
@@ -29,16 +33,22 @@ def build(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar with ETA."),
 ) -> None:
     """Train every unique cell (isomorphic cells share one run), resumably, and write all 15,625 rows."""
+    at_least(workers, "--workers", 0)
+    at_least(limit, "--limit", 1)
     if workers is None:  # fill the CPU cores; one GPU is best fed by this process alone
         workers = (os.cpu_count() or 1) if device == "cpu" else 0
     chosen = get_protocol(protocol) if protocol else default_protocol(dataset)
     if chosen.dataset != dataset:
         raise LsoError(f"protocol {chosen.name!r} is for dataset {chosen.dataset!r}, not {dataset!r}")
+    check_writable_file(out, ".parquet", what="table")
+    cache_path = cache if cache is not None else out.with_name(out.stem + ".runs.jsonl")
+    check_cache(chosen, cache_path)
+    _check_replaceable(out, chosen, cache_path, limit)
     from lso.nets.builder import BuildConfig, build_benchmark  # torch loads only when building
 
-    report = build_benchmark(
-        BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device, data_root=data_root, progress=progress, ray=ray)
-    )
+    with os_errors("lso bench build"):
+        report = build_benchmark(BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device,
+                                             data_root=data_root, progress=progress, ray=ray))
     median = "-" if report.median_run_s is None else f"{report.median_run_s:.2f}s"
     make_console().print(
         f"wrote [bold]{report.table}[/]: {report.rows:,} rows ({'complete' if report.complete else 'partial'}); "
@@ -46,6 +56,46 @@ def build(
         f"{report.wall_time_s:.1f}s with {'Ray at ' + ray if ray else str(report.workers) + ' worker(s)'}, median run {median}",
         highlight=False,
     )
+    if report.failed_runs:
+        shown = "; ".join(report.failed_runs[:3]) + ("; ..." if len(report.failed_runs) > 3 else "")
+        raise LsoError(f"{len(report.failed_runs)} run(s) failed and are missing from the table ({shown}); run the "
+                       "same command again to retry them (the finished runs are in the cache)")
+
+
+def _check_replaceable(out: Path, protocol: TrainProtocol, cache_path: Path, limit: int | None) -> None:
+    """An existing ``out`` may only be a table built with ``protocol`` that this build will not shrink: a table
+    from an import, another protocol or another cache (with rows this build would not have) is kept."""
+    if not out.exists():
+        return
+    from lso.bench import BenchmarkTable
+
+    try:
+        existing = BenchmarkTable.load(out)
+    except LsoError as err:
+        raise OutputError(f"{out} exists and is not an lso benchmark table: not replacing it (choose another --out)") from err
+    if existing.meta.extra.get("protocol") != protocol.to_json():
+        source = existing.meta.source or "unknown source"
+        raise OutputError(f"{out} holds a table from {source}, not from protocol {protocol.name!r}: not replacing it "
+                          "(choose another --out)")
+    rows = _rows_after_build(protocol, cache_path, limit)
+    if rows < len(existing):
+        raise OutputError(f"{out} holds {len(existing):,} rows of protocol {protocol.name!r}, but the runs of the cache "
+                          f"{cache_path} and this build give only {rows:,}: not replacing it (use the cache it was "
+                          "built from, a larger --limit, or another --out)")
+
+
+def _rows_after_build(protocol: TrainProtocol, cache_path: Path, limit: int | None) -> int:
+    """Rows the table will have after this build: cells whose class is fully cached or trained now."""
+    from lso.nets.builder import representatives
+    from lso.nets.cache import RunCache
+    from lso.space import all_cells
+
+    covered = {cell.canonical() for cell in representatives(limit)}
+    if cache_path.exists():
+        cache = RunCache(protocol, cache_path)
+        keys = {key for key, _ in cache.keys()}
+        covered |= {k for k in keys if all(cache.get(k, s) is not None for s in protocol.seeds)}
+    return sum(1 for cell in all_cells() if cell.canonical() in covered)
 
 
 def add_build_command(bench_app: typer.Typer) -> None:

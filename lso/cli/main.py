@@ -8,11 +8,27 @@ from typing import Sequence
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lso.errors import LsoError
 
 # Modules under lso.cli that each define ``register(app: typer.Typer) -> None``.
 _COMMAND_MODULES: tuple[str, ...] = ("bench", "train", "search", "query", "refine", "milenas", "demo", "app")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from lso import __version__
+
+        print(f"lso {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print lso's version and exit."),
+) -> None:
+    """Latent-space neural architecture design workbench (NAS-Bench-201, G-VAE + ICNN, neuron splitting)."""
 
 
 def build_app() -> typer.Typer:
@@ -24,6 +40,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
+    app.callback()(_root)
     for name in _COMMAND_MODULES:
         importlib.import_module(f"lso.cli.{name}").register(app)
     return app
@@ -35,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=list(argv) if argv is not None else None, prog_name="lso")
     except LsoError as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        # escaped: a message is plain text ("pip install 'lso[app]'" must not lose "[app]" as markup)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from lso.cli.checks import SEED_MAX, check_cache, check_seed, os_errors
 from lso.cli.console import make_console
 
 from lso.nets.protocol import ProtocolError, default_protocol, get_protocol
@@ -17,9 +18,11 @@ def query(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Registered dataset, e.g. digits, cifar10."),
     arch: str = typer.Option(..., "--arch", "-a", help="Cell string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|."),
     protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Registered protocol (default: the dataset's first)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Train with this one seed instead of the protocol's seeds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help=f"Train with this one seed (0..{SEED_MAX}) instead of the "
+                                       "protocol's seeds."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda[:k]."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="JSON-lines run cache to read and extend."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="JSON-lines run cache of this protocol to read and "
+                                         "extend (created when absent)."),
     data_root: Optional[Path] = typer.Option(None, "--data-root", help="Folder of dataset files (CIFAR)."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
@@ -28,10 +31,15 @@ def query(
     if chosen.dataset != dataset:
         raise ProtocolError(f"protocol {chosen.name!r} is for dataset {chosen.dataset!r}, not {dataset!r}")
     if seed is not None:
-        chosen = chosen.with_(seeds=(seed,))
+        chosen = chosen.with_(seeds=(check_seed(seed),))
+    from lso.space import Cell
+
+    Cell.parse(arch)  # a bad cell string fails before the cache or the dataset is opened
+    check_cache(chosen, cache)
     from lso.nets.training_oracle import TrainingOracle  # torch loads only when a cell is trained
 
-    record = TrainingOracle(chosen, cache=cache, device=device, data_root=data_root).record(arch)
+    with os_errors("lso query"):
+        record = TrainingOracle(chosen, cache=cache, device=device, data_root=data_root).record(arch)
     if as_json:
         typer.echo(json.dumps({"protocol": chosen.to_dict(), "runs": [asdict(r) for r in record.runs]}, indent=2))
         return

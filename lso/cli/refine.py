@@ -8,6 +8,8 @@ from typing import Optional
 import typer
 from lso.cli.console import make_console
 
+from lso.cli.checks import (MAX_SEEDS, SEED_MAX, at_least, check_output_folder, check_result_file, check_seed, finite,
+                            os_errors, refine_marker, split_names)
 from lso.errors import LsoError
 
 _HELP = (
@@ -18,10 +20,6 @@ _HELP = (
 _GROUPS = "stage0,reduce1,stage1,reduce2,stage2"  # lso.growth.nb201.GROUPS, without importing torch for --help
 
 
-def _split(text: str) -> list[str]:
-    return [g.strip() for g in text.split(",") if g.strip()]
-
-
 def register(app: typer.Typer) -> None:
     """Add `lso refine` (a group whose callback runs one refine) and `lso refine compare`."""
     group = typer.Typer(help=_HELP, invoke_without_command=True, no_args_is_help=True)
@@ -30,23 +28,52 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="refine")
 
 
+_METHODS = ("s3d", "s2d", "random", "scratch")  # lso.growth.refine.METHODS
+_COMPARE_OUTPUTS = ("rounds.csv", "final.csv", "accuracy_vs_params.html", "results.json")
+_MULT_MAX = 1.0
+
+
+def _check_settings(arch: str, method_names: list[str], rounds: int, budget_params: int | None, finetune_epochs: int,
+                    inner_mult: float, stage_mult: float, groups: str) -> list[str]:
+    """Every number and name of a refine, before the dataset is loaded; returns the groups."""
+    from lso.space import Cell
+
+    Cell.parse(arch)  # ArchStringError names the problem
+    unknown = [m for m in method_names if m not in _METHODS]
+    if unknown:
+        raise LsoError(f"unknown refine method {unknown[0]!r}; use one of {', '.join(_METHODS)}")
+    at_least(rounds, "--rounds", 1)
+    at_least(budget_params, "--budget-params", 1)
+    at_least(finetune_epochs, "--finetune-epochs", 0)
+    for flag, value in (("--inner-mult", inner_mult), ("--stage-mult", stage_mult)):
+        finite(value, flag, above=0.0)
+        if value > _MULT_MAX:
+            raise LsoError(f"{flag} must be in (0, {_MULT_MAX:g}] (a fraction of NB201's widths), got {value:g}")
+    names = split_names(groups, "--groups")
+    bad = [g for g in names if g not in _GROUPS.split(",")]
+    if bad:
+        raise LsoError(f"unknown width group {bad[0]!r} in --groups; known: {_GROUPS}")
+    return names
+
+
 def refine(
     ctx: typer.Context,
     arch: Optional[str] = typer.Option(None, "--arch", help="NB201 cell string."),
-    dataset: str = typer.Option("digits", "--dataset"),
+    dataset: str = typer.Option("digits", "--dataset", help="Registered dataset the network trains on."),
     method: str = typer.Option("s3d", "--method", help="s3d, s2d, random or scratch."),
-    rounds: int = typer.Option(3, "--rounds", help="Splitting rounds after training the start network."),
+    rounds: int = typer.Option(3, "--rounds", help="Splitting rounds after training the start network (>= 1)."),
     budget_params: Optional[int] = typer.Option(None, "--budget-params",
                                                 help="Final parameter count (default: NB201's size of the cell)."),
-    seed: int = typer.Option(0, "--seed"),
-    out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write."),
+    seed: int = typer.Option(0, "--seed", help=f"Seed of the weights, batch order and random choices (0..{SEED_MAX})."),
+    out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write (a new file, or an earlier refine "
+                                       "result; checked before training)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:k]."),
     protocol: Optional[str] = typer.Option(None, "--protocol", help="Training protocol (default: the dataset's)."),
-    finetune_epochs: int = typer.Option(1, "--finetune-epochs"),
-    inner_mult: float = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's."),
-    stage_mult: float = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's."),
+    finetune_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after each split (>= 0)."),
+    inner_mult: float = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1]."),
+    stage_mult: float = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1]."),
     groups: str = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the rounds."),
 ) -> None:
     """Run one refine and write RESULT.json: {"rounds": [...], "config": {...}}."""
     if ctx.invoked_subcommand is not None:
@@ -54,12 +81,17 @@ def refine(
     missing = [flag for flag, value in (("--arch", arch), ("--out", out)) if value is None]
     if missing:
         raise LsoError(f"lso refine needs {', '.join(missing)} (see lso refine --help)")
+    check_seed(seed)
+    group_names = _check_settings(arch, [method], rounds, budget_params, finetune_epochs, inner_mult, stage_mult,
+                                  groups)
+    check_result_file(out, "refine")
     from lso.growth.refine import refine as run_refine
 
-    result = run_refine(arch, dataset, method, rounds, budget_params, seed, device, protocol=protocol,
-                        finetune_epochs=finetune_epochs, inner_mult=inner_mult, stage_mult=stage_mult,
-                        groups=_split(groups), progress=progress)
-    result.save(out)
+    with os_errors("lso refine"):
+        result = run_refine(arch, dataset, method, rounds, budget_params, seed, device, protocol=protocol,
+                            finetune_epochs=finetune_epochs, inner_mult=inner_mult, stage_mult=stage_mult,
+                            groups=group_names, progress=progress)
+        result.save(out)
     first, last = result.rounds[0], result.final
     make_console().print(f"{method} seed {seed}: {first.params} -> {last.params} params, test accuracy "
                     f"{first.test_accuracy:.2f} -> {last.test_accuracy:.2f} % on {last.device}; wrote {out}",
@@ -68,28 +100,37 @@ def refine(
 
 def compare(
     arch: str = typer.Option(..., "--arch", help="NB201 cell string."),
-    dataset: str = typer.Option("digits", "--dataset"),
+    dataset: str = typer.Option("digits", "--dataset", help="Registered dataset the networks train on."),
     seeds: int = typer.Option(3, "--seeds", help="Number of seeds (0..N-1)."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
-    methods: str = typer.Option("s3d,s2d,random,scratch", "--methods", help="Comma-separated methods."),
-    rounds: int = typer.Option(3, "--rounds"),
-    budget_params: Optional[int] = typer.Option(None, "--budget-params"),
-    device: str = typer.Option("auto", "--device"),
-    protocol: Optional[str] = typer.Option(None, "--protocol"),
-    finetune_epochs: int = typer.Option(1, "--finetune-epochs"),
-    inner_mult: float = typer.Option(0.25, "--inner-mult"),
-    stage_mult: float = typer.Option(0.5, "--stage-mult"),
+    out: Path = typer.Option(..., "--out", help="Output folder (new, or an earlier refine comparison)."),
+    methods: str = typer.Option("s3d,s2d,random,scratch", "--methods", help="Comma-separated methods, each once."),
+    rounds: int = typer.Option(3, "--rounds", help="Splitting rounds after training the start network (>= 1)."),
+    budget_params: Optional[int] = typer.Option(None, "--budget-params",
+                                                help="Final parameter count (default: NB201's size of the cell)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:k]."),
+    protocol: Optional[str] = typer.Option(None, "--protocol", help="Training protocol (default: the dataset's)."),
+    finetune_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after each split (>= 0)."),
+    inner_mult: float = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1]."),
+    stage_mult: float = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1]."),
     groups: str = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the runs."),
 ) -> None:
     """Run methods x seeds; write rounds.csv, final.csv, accuracy_vs_params.html, results.json; print the table."""
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise LsoError(f"--seeds must be a count in 1..{MAX_SEEDS:,} (seeds 0..N-1), got {seeds}")
+    method_names = split_names(methods, "--methods")
+    group_names = _check_settings(arch, method_names, rounds, budget_params, finetune_epochs, inner_mult, stage_mult,
+                                  groups)
+    check_output_folder(out, _COMPARE_OUTPUTS, marker="results.json", recognise=refine_marker,
+                        what="refine comparison")
     from lso.growth.refine import compare_refine, write_refine_comparison
 
-    comparison = compare_refine(arch, dataset, methods=[m.strip() for m in methods.split(",") if m.strip()],
-                                seeds=range(seeds), rounds=rounds, budget_params=budget_params, device=device,
-                                progress=progress, protocol=protocol, finetune_epochs=finetune_epochs,
-                                inner_mult=inner_mult, stage_mult=stage_mult, groups=_split(groups))
-    files = write_refine_comparison(comparison, out)
+    with os_errors("lso refine compare"):
+        comparison = compare_refine(arch, dataset, methods=method_names, seeds=range(seeds), rounds=rounds,
+                                    budget_params=budget_params, device=device, progress=progress,
+                                    protocol=protocol, finetune_epochs=finetune_epochs, inner_mult=inner_mult,
+                                    stage_mult=stage_mult, groups=group_names)
+        files = write_refine_comparison(comparison, out)
     make_console().print(comparison.final_frame().to_string(index=False, float_format=lambda v: f"{v:.2f}"),
                     highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.rounds_csv}, {files.final_csv}, {files.plot}, {files.results_json}",

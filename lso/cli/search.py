@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Optional
 
 import typer
 from lso.cli.console import make_console
 
+from lso.cli.checks import (MAX_SEEDS, SEED_MAX, check_output_folder, check_result_file, check_run_dir, check_seed,
+                            comparison_marker, finite, os_errors, split_names)
 from lso.errors import LsoError
 
 _HELP = (
@@ -41,9 +42,11 @@ def search(
     method: Optional[str] = typer.Option(None, "--method", help="Search method: crlso, surf, random, rea or ls."),
     budget: int = typer.Option(100, "--budget", help="Most queries, the run's own labels included (each label is one "
                                "query, so it must exceed the run's labels)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every random choice of the search (>= 0)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write."),
-    run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
+    seed: int = typer.Option(0, "--seed", help=f"Seed of every random choice of the search (0..{SEED_MAX})."),
+    out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write: a new .json file, or an earlier "
+                                       "search result (any other file is refused)."),
+    run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods); every file in "
+                                       "it is checked first."),
     signal: Optional[str] = typer.Option(None, "--signal", help="Metric the search sees (default: the table's <dataset>_valid)."),
     report: Optional[str] = typer.Option(None, "--report", help="Metric reported, never seen by the search (default: <dataset>_test)."),
     minimize: Optional[bool] = typer.Option(None, "--minimize/--maximize", help=_MINIMIZE_HELP),
@@ -56,8 +59,12 @@ def search(
     missing = [flag for flag, value in (("--bench", bench), ("--method", method), ("--out", out)) if value is None]
     if missing:
         raise LsoError(f"lso search needs {', '.join(missing)} (see lso search --help)")
-    if seed < 0:
-        raise LsoError(f"--seed must be >= 0, got {seed}")
+    check_seed(seed)
+    if budget < 1:
+        raise LsoError(f"--budget must be at least 1 query, got {budget}")
+    check_result_file(out, "search")
+    if run is not None:
+        check_run_dir(run)
     from lso.bench import BenchmarkTable
     from lso.device import resolve_device
     from lso.search import TableOracle, default_registry, run_search, search_metrics
@@ -67,9 +74,10 @@ def search(
     signal, report = search_metrics(table, signal, report)
     oracle = TableOracle(table, signal, report, minimize=minimize)
     dev = str(resolve_device(device)) if spec.needs_run else device
-    result = run_search(spec, oracle, budget=budget, seed=seed, run_dir=run, device=dev,
-                        allow_run_mismatch=allow_run_mismatch)
-    result.save(out)
+    with os_errors("lso search"):
+        result = run_search(spec, oracle, budget=budget, seed=seed, run_dir=run, device=dev,
+                            allow_run_mismatch=allow_run_mismatch)
+        result.save(out)
     best = result.best
     sig, rep = oracle.signal_info, oracle.report_info
     label = " (ORACLE PROTOCOL: searched on the reported metric)" if result.oracle_protocol else ""
@@ -84,15 +92,39 @@ def search(
     )
 
 
+_COMPARE_OUTPUTS = ("comparison.csv", "comparison.md", "curves.csv", "best_so_far.html", "comparison.json")
+
+
+def _checked_seeds(text: str) -> tuple[int, ...]:
+    """``--seeds`` of a comparison, each in the seed range; a count or range is sized before it is expanded."""
+    from lso.search.compare import parse_seeds
+
+    spec = str(text).strip()
+    try:
+        if "," not in spec and "-" in spec.lstrip("-"):
+            first, last = (int(part) for part in spec.split("-", 1))
+        else:
+            first, last = 0, (int(spec) - 1 if "," not in spec else 0)
+    except ValueError:
+        first, last = 0, 0  # parse_seeds names the problem
+    size = last - first + 1
+    if first >= 0 and last >= first:
+        check_seed(last, "--seeds")
+    if size > MAX_SEEDS:
+        raise LsoError(f"--seeds {spec} asks for {size:,} runs per method; at most {MAX_SEEDS:,}")
+    return tuple(check_seed(s, "--seeds") for s in parse_seeds(spec))
+
+
 def compare(
     bench: Path = typer.Option(..., "--bench", help="Benchmark table (.csv or .parquet)."),
-    methods: str = typer.Option("random,rea,ls", "--methods", help="Comma-separated method names."),
-    seeds: str = typer.Option("20", "--seeds", help="Seeds: a count (20 = 0..19), a range (200-209) or a list (1,5,9)."),
+    methods: str = typer.Option("random,rea,ls", "--methods", help="Comma-separated method names, each once."),
+    seeds: str = typer.Option("20", "--seeds", help=f"Seeds: a count (20 = 0..19), a range (200-209) or a list (1,5,9); "
+                              f"each in 0..{SEED_MAX}."),
     budgets: str = typer.Option("50,100,150,300", "--budgets", help="Comma-separated query budgets."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = typer.Option(..., "--out", help="Output folder: new, or one an earlier comparison wrote."),
     signal: Optional[str] = typer.Option(None, "--signal", help="Metric the searches see (default: the table's <dataset>_valid)."),
     report: Optional[str] = typer.Option(None, "--report", help="Metric reported (default: <dataset>_test)."),
-    target: Optional[float] = typer.Option(None, "--target", help="Count the queries needed for the report to reach the target (>= for accuracy, <= for a cost; default: the report's top-1% value over unique cells, unrounded)."),
+    target: Optional[float] = typer.Option(None, "--target", help="Count the queries needed for the report to reach the target, a finite number (>= for accuracy, <= for a cost; default: the report's top-1% value over unique cells, unrounded)."),
     horizon: int = typer.Option(0, "--horizon", help="Queries per run (default: the largest budget)."),
     run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
     minimize: Optional[bool] = typer.Option(None, "--minimize/--maximize", help=_MINIMIZE_HELP),
@@ -110,18 +142,24 @@ def compare(
         budget_list = tuple(int(b) for b in _split(budgets))
     except ValueError as err:
         raise LsoError(f"--budgets must be comma-separated integers, got {budgets!r}") from err
-    seed_list = parse_seeds(seeds)
-    if target is not None and not math.isfinite(target):
-        raise LsoError(f"--target must be a finite number, got {target}")
+    method_list = tuple(split_names(methods, "--methods"))
+    seed_list = _checked_seeds(seeds)
+    if target is not None:
+        finite(target, "--target")
+    check_output_folder(out, _COMPARE_OUTPUTS, marker="comparison.json", recognise=comparison_marker,
+                        what="comparison")
+    if run is not None:
+        check_run_dir(run)
     dev = str(resolve_device(device))
     table = BenchmarkTable.load(bench)
     signal, report = search_metrics(table, signal, report)
     if target is None:
         target = default_target(table, report)
-    config = CompareConfig(methods=tuple(_split(methods)), seeds=seed_list, budgets=budget_list,
+    config = CompareConfig(methods=method_list, seeds=seed_list, budgets=budget_list,
                            signal=signal, report=report, target=target, horizon=horizon, minimize=minimize,
                            allow_run_mismatch=allow_run_mismatch)
-    comparison = compare_methods(table, config, run_dir=run, device=dev, progress=progress)
-    files = write_comparison(comparison, out)
+    with os_errors("lso search compare"):
+        comparison = compare_methods(table, config, run_dir=run, device=dev, progress=progress)
+        files = write_comparison(comparison, out)
     make_console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)

@@ -8,11 +8,17 @@ subspace always contains the previous Ritz vectors, ``lambda_min`` never increas
 decreases from one step to the next (Courant-Fischer); this is Rayleigh-quotient descent on both ends with the best
 step in a Krylov subspace instead of a fixed learning rate. When the subspace spans all ``d`` dimensions the answer
 is exact. One step costs one batched product ``S V`` for ``V`` of shape ``[n, 2, d]``.
+
+Every small eigendecomposition goes through ``finite_eigh``: batched float32 ``torch.linalg.eigh`` returns NaN for
+some rank-deficient matrices on some CPUs (LAPACK's divide and conquer), so each matrix whose values or vectors come
+back non-finite is diagonalised again in float64, then with a tiny diagonal shift; one that stays non-finite (its
+input holds NaN/inf) is flagged, never silently passed on, and ``warn_nonfinite`` reports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -60,10 +66,65 @@ def _orthonormalise_into(Q: torch.Tensor, new: torch.Tensor, generator: torch.Ge
     return torch.stack(cols, dim=1)
 
 
+class NonFiniteEigenWarning(RuntimeWarning):
+    """Eigenpairs that stayed NaN/inf after the float64 and shifted retries: those neurons are not split."""
+
+
+def _finite_rows(vals: torch.Tensor, vecs: torch.Tensor) -> torch.Tensor:
+    return torch.isfinite(vals).all(dim=-1) & torch.isfinite(vecs).flatten(-2).all(dim=-1)
+
+
+def _eigh(S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``torch.linalg.eigh``, with NaN in place of an error when LAPACK does not converge."""
+    try:
+        return torch.linalg.eigh(S)
+    except RuntimeError:  # torch.linalg.LinAlgError: no convergence
+        nan = torch.full(S.shape[:-1], float("nan"), dtype=S.dtype, device=S.device)
+        return nan, torch.full_like(S, float("nan"))
+
+
+def finite_eigh(S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Eigenvalues ``[n, k]`` (ascending) and eigenvectors ``[n, k, k]`` (columns) of the symmetric part of ``S``
+    ``[n, k, k]``, and ``bad`` ``[n]`` (bool): matrices whose pairs are still non-finite (their rows stay NaN).
+
+    A matrix whose batched result is not finite is retried alone in float64, then in float64 with a diagonal shift of
+    ``1e-12 * max|S|`` (the shift is taken off the eigenvalues again); results keep ``S``'s dtype."""
+    S = 0.5 * (S + S.transpose(-1, -2))
+    vals, vecs = _eigh(S)
+    bad = ~_finite_rows(vals, vecs)
+    if not bool(bad.any()):
+        return vals, vecs, bad
+    vals, vecs = vals.clone(), vecs.clone()
+    for i in torch.nonzero(bad).flatten().tolist():
+        m = S[i].double()
+        if not bool(torch.isfinite(m).all()):
+            continue  # NaN/inf in the matrix itself: nothing to retry
+        v, V = _eigh(m)
+        if not bool(_finite_rows(v, V)):
+            shift = 1e-12 * float(m.abs().max().clamp_min(1e-300))
+            v, V = _eigh(m + shift * torch.eye(m.shape[-1], dtype=m.dtype, device=m.device))
+            v = v - shift
+        if bool(_finite_rows(v, V)):
+            vals[i], vecs[i] = v.to(vals.dtype), V.to(vecs.dtype)
+            bad[i] = False
+    vals[bad] = float("nan")
+    vecs[bad] = float("nan")
+    return vals, vecs, bad
+
+
+def warn_nonfinite(site: str, neurons: Sequence[int]) -> None:
+    """Report neurons of ``site`` whose eigenpairs are not finite (they stay as they are: no split)."""
+    if len(neurons):
+        shown = ", ".join(str(i) for i in list(neurons)[:10]) + (", ..." if len(neurons) > 10 else "")
+        warnings.warn(f"{site}: the splitting matrices of neuron(s) {shown} have non-finite eigenpairs (NaN/inf in "
+                      "their statistics); they are not split this round", NonFiniteEigenWarning, stacklevel=3)
+
+
 def _ritz(Q: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Rayleigh-Ritz on span(Q): eigenvalues ``[n, k]`` ascending and coefficient vectors ``[n, k, k]`` (columns)."""
     T = torch.einsum("nkd,nld->nkl", Q, W)
-    return torch.linalg.eigh(0.5 * (T + T.transpose(1, 2)))
+    vals, vecs, _ = finite_eigh(T)
+    return vals, vecs
 
 
 def extreme_eigenpairs(matvec: MatVec, n: int, d: int, *, steps: int = 16, max_subspace: int = 24,

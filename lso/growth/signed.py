@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
+from lso.growth.eigen import warn_nonfinite
 from lso.growth.errors import SplittingError
 from lso.growth.splitting import Eigenpairs
 
@@ -101,11 +102,18 @@ def _copies(lmin: float, lmax: float, vmin: torch.Tensor, vmax: torch.Tensor, ru
 def neuron_splits(site: str, pairs: Eigenpairs, rule: str, c: float = 2.0) -> list[NeuronSplit]:
     """One ``NeuronSplit`` per neuron of a site (including non-descending ones, ``value >= 0``)."""
     values = descent_values(pairs.lambda_min, pairs.lambda_max, rule, c)
+    finite = (torch.isfinite(pairs.lambda_min) & torch.isfinite(pairs.lambda_max) & torch.isfinite(pairs.v_min).all(1)
+              & torch.isfinite(pairs.v_max).all(1))
     splits = []
     for i in range(values.shape[0]):
+        if not bool(finite[i]):  # reported below; the neuron stays as it is (one copy, no direction)
+            splits.append(NeuronSplit(site=site, neuron=i, weights=(1.0,),
+                                      directions=torch.zeros_like(pairs.v_min[i])[None], value=float("nan")))
+            continue
         w, d = _copies(float(pairs.lambda_min[i]), float(pairs.lambda_max[i]), pairs.v_min[i], pairs.v_max[i],
                        rule, c)
         splits.append(NeuronSplit(site=site, neuron=i, weights=w, directions=d, value=float(values[i])))
+    warn_nonfinite(site, torch.nonzero(~finite).flatten().tolist())
     return splits
 
 

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lso.growth.eigen import ExtremePairs, extreme_eigenpairs
+from lso.growth.eigen import ExtremePairs, extreme_eigenpairs, finite_eigh
 from lso.growth.errors import SplittingError
 from lso.growth.statistics import SecondDerivative, SiteStatistics
 
@@ -158,8 +158,9 @@ class Eigenpairs:
 
 def eigenpairs_exact(S: torch.Tensor) -> Eigenpairs:
     """``S`` [out, d, d] -> its min and max eigenpairs by a full symmetric eigendecomposition."""
-    vals, vecs = torch.linalg.eigh(S)
-    return Eigenpairs(vals[:, 0], vals[:, -1], vecs[:, :, 0], vecs[:, :, -1], torch.zeros_like(vals[:, 0]))
+    vals, vecs, bad = finite_eigh(S)  # NaN from batched float32 eigh is retried; what stays NaN is flagged
+    residual = torch.zeros_like(vals[:, 0]).masked_fill(bad, float("nan"))
+    return Eigenpairs(vals[:, 0], vals[:, -1], vecs[:, :, 0], vecs[:, :, -1], residual)
 
 
 def eigenpairs_fast(stats: SiteStatistics, *, steps: int = 16, max_subspace: int = 24,

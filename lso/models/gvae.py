@@ -16,6 +16,7 @@ from torch.nn import functional as F
 from lso.data.graphs import NUM_OPS, CellGraphs
 from lso.models.decoder import CellDecoder
 from lso.models.encoder import CellEncoder
+from lso.models.layers import ConvKind
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,13 @@ class GVAEOutput:
 
 class GVAE(nn.Module):
     """Encoder + decoder; ``forward(graphs, generator)`` samples ``z = mu + sigma * eps`` with ``eps`` from
-    ``generator`` (seeded training), or uses ``z = mu`` when ``sample=False``."""
+    ``generator`` (seeded training), or uses ``z = mu`` when ``sample=False``. ``conv`` picks the encoder's
+    message-passing layer (``lso.models.layers``: ``edge``, CR-LSO's, the default; ``gine``; ``gat``)."""
 
-    def __init__(self, latent_dim: int = 16, hidden: int = 128, layers: int = 3) -> None:
+    def __init__(self, latent_dim: int = 16, hidden: int = 128, layers: int = 3, conv: ConvKind = "edge") -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = CellEncoder(latent_dim, hidden, layers)
+        self.encoder = CellEncoder(latent_dim, hidden, layers, conv)
         self.decoder = CellDecoder(latent_dim, hidden)
 
     def forward(

@@ -76,7 +76,7 @@ class LatentModel:
         saved = json.loads(layout.config.read_text())
         config = saved["config"]
         dev = resolve_device(device)
-        gvae = GVAE(config["latent_dim"], config["hidden"], config["layers"])
+        gvae = GVAE(config["latent_dim"], config["hidden"], config["layers"], config.get("conv", "edge"))
         gvae.load_state_dict(_read(layout.gvae))
         model = cls(gvae, _icnn(config, _read(layout.surrogate)), run_dir=layout.root, config=config,
                     metric=saved.get("metric", ""), device=dev)

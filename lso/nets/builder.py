@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -70,6 +74,7 @@ class BuildReport:
     median_run_s: float | None
     workers: int
     complete: bool
+    failed_runs: tuple[str, ...] = ()  # "arch seed s: why" of runs that failed on Ray (missing from the table)
 
 
 def representatives(limit: int | None = None) -> list[Cell]:
@@ -131,11 +136,37 @@ def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[
 _worker_data: dict[str, object] = {}
 
 
-def _worker_init(protocol: TrainProtocol, data_root: Path | None, device: str) -> None:
+def _worker_init(protocol: TrainProtocol, data_root: Path | None, device: str, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     torch.set_num_threads(1)  # one core per worker: the pool, not intra-op threads, fills the machine
     _worker_data["data"] = load_dataset(protocol.dataset, protocol.split_seed, data_root)
     _worker_data["protocol"] = protocol
     _worker_data["device"] = device
+
+
+def die_with_parent(parent: int, poll_s: float = 1.0) -> None:
+    """End this (worker) process when the process ``parent`` ends, even by ``kill -9``, which gives it no chance
+    to stop its pool: on Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); on
+    every system a daemon thread also polls ``os.getppid()`` and exits once the worker has been re-parented."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass  # the poll below still ends the worker
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lso-die-with-parent", daemon=True).start()
 
 
 def _worker_train(arch: str, seed: int) -> TrainResult:
@@ -172,13 +203,14 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
 
     bar = tqdm(total=len(pending), desc=f"training {protocol.name}", unit="run", disable=not config.progress)
     ran_on = ""
+    failed: list[str] = []
     try:
         if config.ray is not None:
             if pending:
                 from lso.nets.ray_runner import run_on_ray
 
                 ran_on = run_on_ray(config.ray, protocol, config.data_root, config.device, pending, done,
-                                    lambda: bar.update(1))
+                                    lambda: bar.update(1), failed=failed.append)
         elif config.workers == 0:
             data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
             for arch, seed in pending:
@@ -216,17 +248,23 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
         median_run_s=median(seconds) if seconds else None,
         workers=config.workers,
         complete=rows == len(all_cells()),
+        failed_runs=tuple(failed),
     )
 
 
 def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]], done, bar) -> None:
-    """Feed ``pending`` jobs to spawned workers, keeping at most 2 per worker queued (so an interrupt loses little)."""
+    """Feed ``pending`` jobs to spawned workers, keeping at most 2 per worker queued (so an interrupt loses little).
+
+    Each worker ends when this process does (``die_with_parent``), however this process ends; a worker that dies
+    (killed, out of memory) ends the build with an ``LsoError``: the runs finished so far are in the cache."""
+    load_dataset(config.protocol.dataset, config.protocol.split_seed, config.data_root)  # a missing dataset fails
+    # here, with its own error, instead of killing every worker's initializer
     jobs = iter(pending)
     with ProcessPoolExecutor(
         max_workers=config.workers,
         mp_context=get_context("spawn"),
         initializer=_worker_init,
-        initargs=(config.protocol, config.data_root, device),
+        initargs=(config.protocol, config.data_root, device, os.getpid()),
     ) as pool:
         running: set[Future[TrainResult]] = set()
         try:
@@ -242,6 +280,10 @@ def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]], 
                 for future in finished:
                     done(future.result())
                     bar.update(1)
+        except BrokenProcessPool as err:
+            raise LsoError(f"a worker process died unexpectedly (killed, or out of memory?): {err}; the runs that "
+                           f"finished are in the cache {config.cache_path}; run the same command again to "
+                           "resume") from err
         except BaseException:
             for future in running:
                 future.cancel()

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from lso.atomic import check_replaceable_json
 from lso.atomic import write_json as write_json_atomic
 from lso.search.oracle import Evaluation
 from lso.search.preflight import RunCheck
@@ -164,7 +165,10 @@ class SearchResult:
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``to_json()`` atomically (temp file + rename)."""
+        """Write ``to_json()`` atomically (temp file + rename). An existing file at ``path`` is replaced only when it
+        is an earlier search result; anything else there (a run's ``metrics.json``, a CSV) raises
+        ``lso.atomic.OutputError``, as does a failed write (disk full, no permission)."""
+        check_replaceable_json(path, ("queries", "config"), "a search result")
         return write_json_atomic(path, self.to_json())
 
 

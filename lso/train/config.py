@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from lso.errors import LsoError
+from lso.models.layers import CONV_KINDS
 
 
 class ConfigError(LsoError):
@@ -26,6 +27,7 @@ class TrainConfig:
     latent_dim: int = 16
     hidden: int = 128
     layers: int = 3
+    conv: str = "edge"  # the encoder's torch-geometric layer: edge (CR-LSO's), gine or gat (lso.models.layers)
     icnn_hidden: tuple[int, ...] = (64, 64)
     beta: float = 0.005
     surrogate_weight: float = 1.0  # weight of the MSE on the true labels
@@ -58,6 +60,8 @@ class TrainConfig:
         for name in ("beta", "surrogate_weight", "pseudo_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.conv not in CONV_KINDS:
+            raise ConfigError(f"TrainConfig.conv must be one of {', '.join(CONV_KINDS)}, got {self.conv!r}")
         if not self.icnn_hidden or min(self.icnn_hidden) < 1:
             raise ConfigError(f"TrainConfig.icnn_hidden needs at least one positive width, got {self.icnn_hidden}")
 

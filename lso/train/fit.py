@@ -75,7 +75,7 @@ def new_state(config: TrainConfig, device: torch.device) -> TrainState:
     """Fresh models and optimiser, initialised from ``config.seed`` (global torch RNG forked, not touched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        gvae = GVAE(config.latent_dim, config.hidden, config.layers).to(device)
+        gvae = GVAE(config.latent_dim, config.hidden, config.layers, config.conv).to(device)
         icnn = ICNN(config.latent_dim, config.icnn_hidden).to(device)
     optimiser = torch.optim.Adam([*gvae.parameters(), *icnn.parameters()], lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed + 1)

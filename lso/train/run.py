@@ -14,6 +14,7 @@ import io
 import json
 import platform
 import time
+import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
@@ -26,7 +27,7 @@ from lso.bench import BenchmarkTable
 from lso.data.graphs import all_graphs
 from lso.errors import LsoError
 from lso.jobs import Reporter
-from lso.atomic import save_tensors, torch_save, write_json, write_text
+from lso.atomic import check_writable_dir, create_json_exclusive, save_tensors, torch_save, write_json, write_text
 from lso.train.config import ConfigError, TrainConfig
 from lso.device import resolve_device
 from lso.train.fit import EpochStats, Targets, TrainState, fit, new_state
@@ -94,18 +95,18 @@ def train_run(
     table = BenchmarkTable.load(table_path)
     table.require_metric(metric)
     layout = RunLayout.at(out)
-    _check_out(layout, resume)
+    check_run_out(layout.root, resume)
     if reporter is not None:
         reporter(0, config.epochs, "preparing the graphs and the labelled sample")
+    labels = sample_labels(table, metric, config.labels, config.seed)  # a bad count fails before the folder is claimed
     if resume:
         _check_same(layout, table, metric, config)
     else:
-        write_json(layout.config, {"config": config.to_dict(), "seed": config.seed, "device": str(dev), "metric": metric,
-                                   "table": {"path": str(Path(table_path).resolve()), "checksum": table.meta.checksum,
-                                             "rows": len(table)},
-                                   "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        _claim(layout, {"config": config.to_dict(), "seed": config.seed, "device": str(dev), "metric": metric,
+                        "table": {"path": str(Path(table_path).resolve()), "checksum": table.meta.checksum,
+                                  "rows": len(table)},
+                        "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
-    labels = sample_labels(table, metric, config.labels, config.seed)
     if not resume or not layout.labelled.exists():
         write_json(layout.labelled, labels.to_dict())
     graphs = all_graphs(dev)
@@ -267,26 +268,62 @@ def _pseudo_labels(layout: RunLayout, graphs, labels: LabelSet, config: TrainCon
     return pseudo_y
 
 
-def _check_out(layout: RunLayout, resume: bool) -> None:
+def check_run_out(out: str | Path, resume: bool) -> None:
+    """Refuse, before any work, an ``out`` that ``train_run`` cannot use: a file, an unwritable place, a finished
+    run, an unfinished run without ``resume`` (or a damaged one with it), or a folder that holds something else.
+
+    Raises:
+        RunError: naming the problem (``lso.atomic.OutputError`` for a place that cannot be written).
+    """
+    layout = RunLayout.at(out)
     if layout.root.exists() and not layout.root.is_dir():
         raise RunError(f"run directory {layout.root} is a file")
+    check_writable_dir(layout.root, what="run directory")
     if resume:
         if not layout.config.exists():
             raise RunError(f"cannot resume: {layout.root} has no config.json (start a new run without --resume)")
         if layout.metrics.exists():
             raise RunError(f"cannot resume: the run in {layout.root} has finished (metrics.json exists)")
+        _saved_config(layout)
+        _read_checkpoint(layout, torch.device("cpu"))
         return
     if layout.metrics.exists():
         raise RunError(f"{layout.root} already holds a finished run; choose another --out")
     if layout.config.exists():
         raise RunError(f"{layout.root} holds an unfinished run; pass --resume to continue it or choose another --out")
+    if layout.root.is_dir() and any(layout.root.iterdir()):
+        raise RunError(f"{layout.root} is not empty and holds no run; a new run needs a new or empty folder "
+                       "(choose another --out)")
+
+
+def _claim(layout: RunLayout, record: dict) -> None:
+    """Create the run: its ``config.json`` is created exclusively, so of two trainings started into the same
+    folder at once exactly one goes on; the other stops here, before writing anything."""
+    try:
+        create_json_exclusive(layout.config, record)
+    except FileExistsError as err:
+        raise RunError(f"{layout.root} was claimed by another training while this one started (its config.json "
+                       "appeared); choose another --out") from err
+
+
+def _saved_config(layout: RunLayout) -> dict:
+    """The run's ``config.json`` as a dict with its ``config``, ``metric`` and ``table``; ``RunError`` otherwise."""
+    try:
+        saved = json.loads(layout.config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise RunError(f"cannot resume: config.json in {layout.root} is unreadable ({type(err).__name__})") from err
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict) or not isinstance(
+            saved.get("table"), dict) or "metric" not in saved:
+        raise RunError(f"cannot resume: config.json in {layout.root} is damaged (it lacks the run's config, "
+                       "metric or table)")
+    return saved
 
 
 def _check_same(layout: RunLayout, table: BenchmarkTable, metric: str, config: TrainConfig) -> None:
-    saved = json.loads(layout.config.read_text())
+    saved = _saved_config(layout)
     try:
         old = TrainConfig.from_dict(saved["config"])
-    except (KeyError, TypeError, ConfigError) as err:
+    except (KeyError, TypeError, ValueError, ConfigError) as err:
         raise RunError(f"cannot resume: unreadable config.json in {layout.root}: {err}") from err
     diff = old.differences(config)
     if diff:
@@ -297,21 +334,55 @@ def _check_same(layout: RunLayout, table: BenchmarkTable, metric: str, config: T
         raise RunError(f"cannot resume {layout.root}: the benchmark table differs from the one it was started with")
 
 
-def _load_checkpoint(layout: RunLayout, state: TrainState, device: torch.device) -> float:
+_CHECKPOINT_KEYS = ("epoch", "gvae", "icnn", "optimiser", "generator", "noise", "history", "train_seconds")
+
+
+def _read_checkpoint(layout: RunLayout, device: torch.device) -> dict | None:
+    """The checkpoint's plain state (``weights_only``: nothing in it is unpickled); None when there is none."""
+    import pickle
+
     if not layout.checkpoint.exists():
+        return None
+    try:
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files: they fail below
+            warnings.simplefilter("ignore")
+            saved = torch.load(layout.checkpoint, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, TypeError, AttributeError,
+            ImportError, IndexError, KeyError) as err:
+        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} is unreadable or not a plain checkpoint "
+                       f"({_brief(err)})") from err
+    missing = [k for k in _CHECKPOINT_KEYS if not isinstance(saved, dict) or k not in saved]
+    if missing:
+        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} lacks {', '.join(missing)}")
+    if not isinstance(saved["gvae"], dict) or not isinstance(saved["icnn"], dict) or not isinstance(
+            saved["history"], list):
+        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} is damaged (its states have the wrong types)")
+    return saved
+
+
+def _load_checkpoint(layout: RunLayout, state: TrainState, device: torch.device) -> float:
+    saved = _read_checkpoint(layout, device)
+    if saved is None:
         return 0.0  # interrupted before the first epoch ended: start over (the epoch-0 files are rewritten)
     try:
-        saved = torch.load(layout.checkpoint, map_location=device, weights_only=True)
-    except (RuntimeError, OSError, EOFError) as err:
-        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} is unreadable: {err}") from err
-    state.gvae.load_state_dict(saved["gvae"])
-    state.icnn.load_state_dict(saved["icnn"])
-    state.optimiser.load_state_dict(saved["optimiser"])
-    state.generator.set_state(saved["generator"].cpu())
-    state.noise.set_state(saved["noise"].cpu())
-    state.epoch = int(saved["epoch"])
-    state.history = [EpochStats(**h) for h in saved["history"]]
-    return float(saved["train_seconds"])
+        state.gvae.load_state_dict(saved["gvae"])
+        state.icnn.load_state_dict(saved["icnn"])
+        state.optimiser.load_state_dict(saved["optimiser"])
+        state.generator.set_state(saved["generator"].cpu())
+        state.noise.set_state(saved["noise"].cpu())
+        state.epoch = int(saved["epoch"])
+        state.history = [EpochStats(**h) for h in saved["history"]]
+        return float(saved["train_seconds"])
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} does not fit this run's models "
+                       f"({_brief(err)})") from err
+
+
+def _brief(err: BaseException, words: int = 16) -> str:
+    """``Type: the first words of the message`` on one line."""
+    parts = str(err).split()
+    detail = " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+    return f"{type(err).__name__}: {detail}" if detail else type(err).__name__
 
 
 def _history_csv(history: list[EpochStats]) -> str:
@@ -331,5 +402,5 @@ def read_history(path: str | Path) -> list[EpochStats]:
                 for row in csv.DictReader(handle)]
 
 
-__all__ = ["RunError", "RunResult", "evaluate", "evaluate_models", "package_versions", "read_history", "reevaluate",
+__all__ = ["RunError", "RunResult", "check_run_out", "evaluate", "evaluate_models", "package_versions", "read_history", "reevaluate",
            "train_run"]
