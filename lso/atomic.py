@@ -48,6 +48,17 @@ def _flush_to_disk(tmp: str) -> None:
         os.close(fd)
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """An open temp file ``(fd, name)`` in ``path``'s folder (made when missing), for a write that replaces ``path``."""
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder (give a file name)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise _error("write", path, err) from err
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temp path beside ``path``; on success it replaces ``path``, on failure it is removed.
@@ -56,13 +67,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
         OutputError: when the folder cannot be made or written, or the write fails (ENOSPC, EACCES, ...).
     """
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a folder (give a file name)")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise _error("write", path, err) from err
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
         try:
@@ -103,13 +108,7 @@ def create_exclusive(path: str | os.PathLike[str], text: str) -> Path:
         OutputError: any other failure to write.
     """
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a folder")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise _error("write", path, err) from err
+    fd, tmp = _temp_beside(path)
     try:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
