@@ -177,6 +177,13 @@ def test_best_so_far_figure_draws_each_run(oracle, table):
     assert list(fig.data[3].y) == pytest.approx(list(runs[1].best_so_far().signal))
     assert len(fig.layout.shapes) == 2  # the first run's label line and the optimum line
     assert "ORACLE" not in fig.layout.title.text
+    assert fig.layout.yaxis.title.text == "syn_test / syn_valid"  # no "%" unless the metrics say so
+    from lso.bench.metric_info import MetricInfo
+
+    pct = MetricInfo("syn", "max", "percent")
+    assert best_so_far_figure(runs, optimum, signal_info=pct, report_info=pct).layout.yaxis.title.text.endswith("(%)")
+    latency = MetricInfo("latency_ms", "min", "raw")
+    assert "%" not in best_so_far_figure(runs, signal_info=latency, report_info=pct).layout.yaxis.title.text
 
 
 def test_trajectory_figure_adds_labels_path_and_best(oracle):

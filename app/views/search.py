@@ -140,7 +140,8 @@ if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 optimum = TableOracle(table, signal, report).optimum()
-st.plotly_chart(best_so_far_figure(outcome.results, optimum), key="search_curves")
+st.plotly_chart(best_so_far_figure(outcome.results, optimum, signal_info=table.metric_info(signal),
+                                   report_info=table.metric_info(report)), key="search_curves")
 
 st.subheader("Trajectory over the latent map")
 if plan.run_dir is None:

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lso.bench.metric_info import MetricInfo
 from lso.jobs import ProgressEvent
 from lso.search.oracle import Evaluation
 from lso.search.result import SearchResult
@@ -14,10 +15,12 @@ from lso.search.result import SearchResult
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
-def best_so_far_figure(results: Sequence[SearchResult], optimum: Evaluation | None = None) -> go.Figure:
+def best_so_far_figure(results: Sequence[SearchResult], optimum: Evaluation | None = None, *,
+                       signal_info: MetricInfo | None = None, report_info: MetricInfo | None = None) -> go.Figure:
     """Per run: the report of the best-by-signal cell after k queries (solid) and that best signal (dotted),
     against k = 1..n. A run's pre-charged labels end at a dashed vertical line; ``optimum`` (the table's best cell
-    by signal) is a dotted horizontal line at its report."""
+    by signal) is a dotted horizontal line at its report. ``signal_info`` / ``report_info`` (direction and scale)
+    name the axis with its unit ("%" only for percent metrics) and format the optimum."""
     fig = go.Figure()
     for k, result in enumerate(results):
         curve = result.best_so_far()
@@ -31,21 +34,31 @@ def best_so_far_figure(results: Sequence[SearchResult], optimum: Evaluation | No
             fig.add_vline(x=result.precharged + 0.5, line={"color": colour, "dash": "dash", "width": 1},
                           annotation_text=f"{result.method}: run's labels", annotation_position="bottom right")
     if optimum is not None:
+        shown = report_info.format(optimum.report) if report_info is not None else f"{optimum.report:.4g}"
         fig.add_hline(y=optimum.report, line_dash="dot", line_color="grey",
-                      annotation_text=f"table optimum by signal: {optimum.report:.2f}")
+                      annotation_text=f"table optimum by signal: {shown}")
     first = results[0] if results else None
     protocol = " (ORACLE PROTOCOL: the search saw the reported metric)" if first and first.oracle_protocol else ""
     fig.update_layout(
         title=f"Best-so-far by signal{protocol}<br><sub>solid: report of the best-by-signal cell; dotted: its "
               "signal</sub>",
         xaxis_title="queries (labelled cells seen)",
-        yaxis_title="accuracy (%)",
+        yaxis_title=_value_axis(first, signal_info, report_info),
         template="plotly_white",
         height=420,
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
+
+
+def _value_axis(first: SearchResult | None, signal_info: MetricInfo | None, report_info: MetricInfo | None) -> str:
+    """``cifar10_test / cifar10_valid (%)``: the metrics drawn, with their unit when they share one."""
+    if first is None:
+        return "value"
+    names = first.report_name if first.oracle_protocol else f"{first.report_name} / {first.signal_name}"
+    units = {info.unit for info in (signal_info, report_info) if info is not None}
+    return f"{names} ({units.pop()})" if len(units) == 1 and "" not in units else names
 
 
 def live_figure(events: Sequence[ProgressEvent], signal: str = "signal") -> go.Figure:
