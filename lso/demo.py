@@ -1,6 +1,6 @@
 """The headless pipeline on the default benchmark: table -> G-VAE + ICNN run -> latent search vs. a baseline.
 
-This is what ``make run`` executes (``lso demo``) until the Streamlit app lands; every step is the library's own
+``lso demo`` runs it without the app (``make run`` opens the app); every step is the library's own
 entry point, so it is also a short tour of the API.
 """
 

@@ -184,7 +184,7 @@ def refine(arch: str | Cell, dataset: str, method: str, rounds: int, budget_para
            progress: bool = True, reporter: Reporter | None = None) -> RefineResult:
     """Grow the narrow network of ``arch`` to ``budget_params`` parameters by ``method`` (module docstring).
 
-    Splitting (S3D, Wu et al. 2020; S2D, Liu et al. 2019; DESIGN.md section 4): neuron ``i`` with splitting matrix
+    Splitting (S3D, Wu et al. 2020; S2D, Liu et al. 2019): neuron ``i`` with splitting matrix
     ``S_i = E[g_i sigma''(h_i) x x^T]`` ([d, d]; for a stage channel the sum over every ReLU reading it, with ``x``
     the stacked inputs of all its producers, ``lso.growth.stages``; ReLU's ``sigma''`` by the softplus(beta=3)
     stand-in) is ranked by its descent value ``G`` (S3D ``G_2 = min(lambda_min, -k lambda_max)``,

@@ -1,4 +1,4 @@
-"""Message-passing encoder of cell graphs (CR-LSO's G-VAE encoder, DESIGN section 2), built on torch-geometric.
+"""Message-passing encoder of cell graphs (CR-LSO's G-VAE encoder, Rao et al. 2022), built on torch-geometric.
 
 Per graph: ``layers`` message-passing layers of width ``hidden`` (``lso.models.layers``; default the edge-aware
 ``EdgeConv``, a PyG ``MessagePassing`` with sum aggregation:

@@ -15,7 +15,7 @@ class ConfigError(LsoError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Joint G-VAE + ICNN training (CR-LSO, DESIGN section 2), with the values tuned for a 2-core CPU budget.
+    """Joint G-VAE + ICNN training (CR-LSO, Rao et al. 2022), with the values tuned for a 2-core CPU budget.
 
     The paper trains 200 epochs at lr 1e-4 with hidden 256; a 10x higher lr, hidden 128 and fewer epochs reach the
     same reconstruction in the 120 s budget (see benchmarks/bench_gvae.py).

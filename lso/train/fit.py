@@ -1,4 +1,4 @@
-"""Joint training of the G-VAE and the ICNN surrogate (CR-LSO, DESIGN section 2).
+"""Joint training of the G-VAE and the ICNN surrogate (CR-LSO, Rao et al. 2022, arXiv 2211.05950).
 
 Per step, on a batch ``B`` of cells (all 15,625 cells, shuffled by a seeded generator) and a batch ``L`` of labelled
 cells::
