@@ -11,8 +11,8 @@ from pathlib import Path
 
 from lso.bench import BenchmarkTable
 from lso.search import SearchResult, TableOracle, run_search, search_metrics
-from lso.train.config import TrainConfig
-from lso.train.metrics import RunMetrics
+from lso.runs.config import TrainConfig
+from lso.runs.format import RunLayout, RunMetrics, read_metrics
 from lso.train.run import train_run
 
 
@@ -48,13 +48,14 @@ def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
     signal, report = search_metrics(table, config.signal, config.report)
     config = replace(config, signal=signal, report=report)
     run_dir = config.out / f"run_s{config.seed}"
-    if (run_dir / "metrics.json").exists():
-        metrics = RunMetrics.from_json(run_dir / "metrics.json")
+    layout = RunLayout.at(run_dir)
+    if layout.is_finished():
+        metrics = read_metrics(layout)
     else:
         train_config = TrainConfig(epochs=config.epochs, labels=config.labels,
                                    seed=config.seed)
         metrics = train_run(config.table, config.signal, train_config, run_dir, device=config.device,
-                            resume=(run_dir / "checkpoint.pt").exists(), progress=progress).metrics
+                            resume=layout.checkpoint.exists(), progress=progress).metrics
     oracle = TableOracle(table, config.signal, config.report)
     searches = []
     for method in ("crlso", config.baseline):

@@ -15,7 +15,7 @@ import torch
 
 from common.data import default_run, load_model, load_table, workspace
 from lso.space import all_cells
-from lso.train.layout import RunLayout
+from lso.runs.format import RunLayout
 from lso.viz.cell_values import hover_texts
 from lso.viz.projection import Projection
 

@@ -9,7 +9,7 @@ from common.jobs_view import is_running, job_panel, start_job
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.train import TrainConfig, train_run
-from lso.train.layout import RunLayout
+from lso.runs.format import RunLayout
 from lso.train.run import read_history
 from lso.train.runs import KEY_METRICS, delete_run, list_runs, new_run_dir, resume_run
 from lso.viz.train_figures import event_rows, history_rows, training_curves

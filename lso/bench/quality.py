@@ -14,7 +14,7 @@ import numpy as np
 
 from lso.bench.table import BenchmarkTable
 from lso.errors import MetricError
-from lso.train.correlation import spearman
+from lso.stats import spearman
 
 
 @dataclass(frozen=True)

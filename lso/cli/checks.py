@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from lso.atomic import OutputError, check_replaceable_json, check_writable_dir, check_writable_file, reason
 from lso.errors import LsoError
+from lso.runs.format import RunLayout, read_checkpoint, read_labels, read_metrics, read_record
 from lso.seeds import SEED_MAX, check_seed
 
 __all__ = ["MAX_SEEDS", "SEED_MAX", "at_least", "check_cache", "check_output_folder", "check_result_file",
@@ -97,18 +97,14 @@ def check_result_file(out: Path, kind: str) -> Path:
     label, keys = _RESULTS[kind]
     check_writable_file(out, ".json", what=f"{kind} result")
     check_replaceable_json(out, keys, label)
-    if is_run_dir(out.parent) and out.name in _RUN_FILES:
+    if is_run_dir(out.parent) and out.name in {p.name for p in RunLayout.at(out.parent).files}:
         raise OutputError(f"{out} is a file of the training run {out.parent}: choose another --out")
     return out
 
 
-_RUN_FILES = {"config.json", "labelled.json", "metrics.json", "checkpoint.pt", "history.csv", "gvae.safetensors",
-              "surrogate.safetensors", "predictor.safetensors", "pseudo_labels.safetensors"}
-
-
 def is_run_dir(path: Path) -> bool:
     """True when ``path`` holds a training run (its ``config.json``)."""
-    return path.is_dir() and (path / "config.json").is_file()
+    return RunLayout.at(path).is_run()
 
 
 def check_output_folder(out: Path, outputs: Sequence[str], *, marker: str, recognise: Callable[[Path], bool],
@@ -164,77 +160,24 @@ def _first_line(err: BaseException) -> str:
     return re.sub(r"\s+", " ", detail)
 
 
-def _read_json(path: Path, run: Path) -> dict:
-    if not path.is_file():
-        raise LsoError(f"{run} is not a finished training run (lso train --out): {path.name} is missing")
-    data = _json_object(path)
-    if data is None:
-        raise LsoError(f"{path} is damaged: not a JSON object (re-train the run, or restore the file)")
-    return data
-
-
 def check_run_dir(run: Path, *, finished: bool = True) -> None:
     """Refuse a training run folder that ``--run`` cannot use: every file it holds must be readable and agree with
     ``config.json`` (the G-VAE and ICNN shapes), ``labelled.json`` must name cells of the space, and a
     ``checkpoint.pt`` must hold plain tensors (it is read with ``weights_only``: nothing in it is unpickled).
-    ``finished``: the final weights and ``metrics.json`` must be there."""
+    ``finished``: the final weights and ``metrics.json`` must be there. The files are read by ``lso.runs.format``
+    (its ``RunFormatError`` names the missing or damaged file)."""
     if not run.exists():
         raise LsoError(f"run directory not found: {run}")
     if not run.is_dir():
         raise LsoError(f"{run} is a file, not a training run directory (lso train --out)")
-    from lso.train.config import TrainConfig
-    from lso.train.labels import LabelSet
-    from lso.train.layout import RunLayout
-
     layout = RunLayout.at(run)
-    saved = _read_json(layout.config, run)
-    if not isinstance(saved.get("config"), dict) or not isinstance(saved.get("metric"), str):
-        raise LsoError(f"{layout.config} is damaged: it lacks the run's \"config\" or \"metric\"")
-    missing = [k for k in ("latent_dim", "hidden", "layers") if k not in saved["config"]]
-    if missing:
-        raise LsoError(f"{layout.config} is damaged: its config lacks {', '.join(missing)}")
-    try:
-        config = TrainConfig.from_dict(saved["config"])
-    except LsoError as err:
-        raise LsoError(f"{layout.config} is damaged: {err}") from err
-    except (TypeError, ValueError) as err:
-        raise LsoError(f"{layout.config} is damaged: {_first_line(err)}") from err
-    try:
-        labels = LabelSet.from_dict(_read_json(layout.labelled, run))
-    except (KeyError, TypeError, ValueError) as err:
-        raise LsoError(f"{layout.labelled} is damaged: missing or bad {_first_line(err)}") from err
-    if labels.indices.ndim != 1 or len(labels.indices) != len(labels.values) or (
-            len(labels.indices) and not (0 <= labels.indices.min() and labels.indices.max() < 15_625)):
-        raise LsoError(f"{layout.labelled} is damaged: its indices are not cells of the space (0..15624)")
-    if layout.metrics.exists() or finished:
-        metrics = _read_json(layout.metrics, run)
-        from lso.train.metrics import RunMetrics
-
-        try:
-            RunMetrics.from_dict(metrics)
-        except (TypeError, ValueError) as err:
-            raise LsoError(f"{layout.metrics} is damaged: {_first_line(err)}") from err
-    if layout.checkpoint.exists():
-        _check_checkpoint(layout.checkpoint)
+    config = read_record(layout).config
+    read_labels(layout)
+    if layout.is_finished() or finished:
+        read_metrics(layout)
+    read_checkpoint(layout, "cpu", keys=("epoch", "gvae", "icnn"))
     if finished:
         _check_weights(run, config)
-
-
-def _check_checkpoint(path: Path) -> None:
-    import pickle
-
-    import torch
-
-    try:
-        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files: we refuse them anyway
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, AttributeError, TypeError,
-            ImportError, IndexError, KeyError) as err:
-        raise LsoError(f"{path} is damaged or not a plain checkpoint (refused without unpickling it): "
-                       f"{_first_line(err)}") from err
-    if not isinstance(state, dict) or not {"epoch", "gvae", "icnn"} <= set(state):
-        raise LsoError(f"{path} is not an lso training checkpoint (no epoch/gvae/icnn state)")
 
 
 def _check_weights(run: Path, config) -> None:

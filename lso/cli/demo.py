@@ -53,6 +53,7 @@ def _check_out(out: Path, seed: int) -> None:
     """The demo's folder must be writable and hold only an earlier demo's files: its run ``run_s<seed>`` (a finished
     one is reused, an interrupted one resumed: both must be intact) and its ``<method>_s<seed>.json`` results."""
     from lso.atomic import check_writable_dir
+    from lso.runs.format import RunLayout
     from lso.train.run import check_run_out
 
     check_writable_dir(out, what="demo folder")
@@ -62,11 +63,11 @@ def _check_out(out: Path, seed: int) -> None:
         raise LsoError(f"{out} holds a training run; give the demo a folder of its own (it makes run_s{seed} in it)")
     for method in ("crlso", "rea"):
         check_result_file(out / f"{method}_s{seed}.json", "search")
-    run_dir = out / f"run_s{seed}"
-    if (run_dir / "metrics.json").exists():
-        check_run_dir(run_dir)
-    elif run_dir.exists():
-        check_run_out(run_dir, resume=(run_dir / "checkpoint.pt").exists())
+    run = RunLayout.at(out / f"run_s{seed}")
+    if run.is_finished():
+        check_run_dir(run.root)
+    elif run.root.exists():
+        check_run_out(run.root, resume=run.checkpoint.exists())
 
 
 def register(app: typer.Typer) -> None:

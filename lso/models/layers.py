@@ -17,18 +17,15 @@ All use LeakyReLU with slope 0.2 on their output.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torch_geometric.nn import GATConv, GINEConv, MessagePassing
 
 from lso.data.graphs import EDGE_DIM
+from lso.runs.config import CONV_KINDS, ConvKind  # the kinds a TrainConfig may name (defined with it)
 
 SLOPE = 0.2
-ConvKind = Literal["edge", "gine", "gat"]
-CONV_KINDS: tuple[str, ...] = get_args(ConvKind)
 
 
 class EdgeConv(MessagePassing):

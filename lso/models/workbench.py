@@ -19,7 +19,6 @@ fitted on the final latent space use ``fit_surrogate(..., reset=True, snapshot_e
 from __future__ import annotations
 
 import copy
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from lso.errors import LsoError
 from lso.models.decoder import check_latents
 from lso.models.gvae import GVAE
 from lso.models.icnn import ICNN
+from lso.runs.format import RunFormatError, RunLayout, read_record
 from lso.space import Cell
 
 
@@ -67,20 +67,21 @@ class LatentModel:
     def load(cls, run_dir: str | os.PathLike[str], device: torch.device | str = "cpu") -> "LatentModel":
         """Load the final G-VAE and ICNN of a finished run (``lso train ... --out RUN_DIR``)."""
         from lso.device import resolve_device
-        from lso.train.layout import RunLayout
 
         layout = RunLayout.at(run_dir)
         for path in (layout.config, layout.gvae, layout.surrogate):
             if not path.exists():
                 raise RunLoadError(f"{layout.root} is not a finished training run: {path.name} is missing")
-        saved = json.loads(layout.config.read_text())
-        config = saved["config"]
+        try:
+            record = read_record(layout)
+        except RunFormatError as err:
+            raise RunLoadError(str(err)) from err
+        config = record.config.to_dict()
         dev = resolve_device(device)
-        gvae = GVAE(config["latent_dim"], config["hidden"], config["layers"], config.get("conv", "edge"))
+        gvae = GVAE(config["latent_dim"], config["hidden"], config["layers"], config["conv"])
         gvae.load_state_dict(_read(layout.gvae))
-        model = cls(gvae, _icnn(config, _read(layout.surrogate)), run_dir=layout.root, config=config,
-                    metric=saved.get("metric", ""), device=dev)
-        return model
+        return cls(gvae, _icnn(config, _read(layout.surrogate)), run_dir=layout.root, config=config,
+                   metric=record.metric, device=dev)
 
     @property
     def latent_dim(self) -> int:
@@ -88,14 +89,10 @@ class LatentModel:
 
     def surrogate_epochs(self) -> list[int]:
         """Epochs with a saved ICNN in the run directory, ascending (0 = the initialisation)."""
-        from lso.train.layout import RunLayout
-
         return RunLayout.at(self.run_dir).surrogate_epochs() if self.run_dir else []
 
     def load_surrogate(self, epoch: int) -> ICNN:
         """The ICNN saved after ``epoch`` epochs (a new module on ``self.device``)."""
-        from lso.train.layout import RunLayout
-
         if self.run_dir is None:
             raise RunLoadError("this model was not loaded from a run directory: no saved surrogates")
         path = RunLayout.at(self.run_dir).surrogate_at(epoch)

@@ -18,7 +18,7 @@ from lso.nets.cache import RunCache
 from lso.device import resolve_device
 from lso.nets.protocol import TrainProtocol
 from lso.nets.trainer import TrainResult, train_cell
-from lso.search.oracle import Evaluation
+from lso.oracle import Evaluation
 from lso.space import Cell
 
 

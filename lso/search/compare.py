@@ -25,7 +25,8 @@ from lso.bench import BenchmarkTable
 from lso.errors import LsoError
 from lso.bench.metric_info import MetricInfo
 from lso.search.ledger import SPACE_EXHAUSTED, isomorphism_class
-from lso.search.oracle import Evaluation, TableOracle
+from lso.oracle import Evaluation
+from lso.search.oracle import TableOracle
 from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
 from lso.atomic import write_json as write_json_atomic
 from lso.atomic import write_text as write_text_atomic

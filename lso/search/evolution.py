@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lso.errors import LsoError
 from lso.search.ledger import SPACE_EXHAUSTED
 from lso.search.moves import UnseenSampler, mutate_unseen
-from lso.search.oracle import Evaluation
+from lso.oracle import Evaluation
 from lso.search.registry import SearchContext, SearchMethod
 
 

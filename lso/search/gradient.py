@@ -34,11 +34,11 @@ from typing import Callable
 import torch
 
 from lso.errors import LsoError
+from lso.runs.format import read_labels
 from lso.search.ledger import SPACE_EXHAUSTED
 from lso.search.moves import UnseenSampler, mutate_unseen
-from lso.search.preflight import read_provenance
 from lso.search.registry import SearchContext, SearchMethod
-from lso.space import Cell
+from lso.space import Cell, cell_from_index
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,9 @@ def _project(z: torch.Tensor, centre: torch.Tensor, radius: float) -> torch.Tens
 
 
 def run_labels(run_dir: Path) -> list[Cell]:
-    """The cells a training run was labelled with (``labelled.json``); each is charged to the search's budget."""
-    return read_provenance(run_dir).label_cells()
+    """The cells a training run was labelled with (its ``LabelSet``, ``lso.runs.format``), in the run's order; each is
+    charged to the search's budget."""
+    return [cell_from_index(int(i)) for i in read_labels(run_dir).indices]
 
 
 def initial_queries(config: CRLSOConfig, context: SearchContext, sampler: UnseenSampler) -> None:

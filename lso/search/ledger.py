@@ -18,7 +18,7 @@ import time
 from typing import Callable, Iterable
 
 from lso.errors import LsoError
-from lso.search.oracle import Evaluation, Oracle
+from lso.oracle import Evaluation, Oracle
 from lso.space import Cell, index_of, unique_ids
 
 

@@ -39,7 +39,7 @@ from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.nets.supernet import Supernet
-from lso.search.oracle import Evaluation, Oracle
+from lso.oracle import Evaluation, Oracle
 from lso.space import Cell
 
 METHODS: tuple[str, ...] = ("milenas", "darts")

@@ -1,6 +1,7 @@
 """Oracles answer "what is this cell's score": from a benchmark table, or by training the cell for real.
 
-Every oracle gives a ``signal`` (what a search may see, e.g. validation accuracy) and a ``report`` (what the search
+The contract (``Evaluation``, the ``Oracle`` protocol) lives in ``lso.oracle`` and is re-exported here. Every oracle
+gives a ``signal`` (what a search may see, e.g. validation accuracy) and a ``report`` (what the search
 never sees, e.g. test accuracy). Query counting, caching and budgets are layered on top (see ``QueryLedger`` in
 ``lso.search.ledger``).
 """
@@ -8,37 +9,14 @@ never sees, e.g. test accuracy). Query counting, caching and budgets are layered
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from lso.bench import BenchmarkTable
 from lso.bench.metric_info import MetricInfo
 from lso.errors import MetricError
+from lso.oracle import Evaluation, Oracle
 from lso.space import Cell, all_cells, index_of
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """One oracle answer, in the metrics' own units.
-
-    Attributes:
-        cell: the cell scored.
-        signal / report: the two metrics' values (e.g. accuracy in percent, latency in ms).
-        maximize: the signal's direction. Searches compare ``score`` (``signal`` for a metric to maximise,
-            ``-signal`` for one to minimise), so every method maximises and still finds a latency's minimum.
-    """
-
-    cell: Cell
-    signal: float
-    report: float
-    maximize: bool = True
-
-    @property
-    def score(self) -> float:
-        """What a search maximises: ``signal`` or ``-signal`` by the signal's direction."""
-        return self.signal if self.maximize else -self.signal
 
 
 def search_metrics(table: BenchmarkTable, signal: str | None = None, report: str | None = None) -> tuple[str, str]:
@@ -52,25 +30,6 @@ def search_metrics(table: BenchmarkTable, signal: str | None = None, report: str
     if report not in table.metrics:
         raise MetricError(f"report metric {report!r} is not in the benchmark table; it has: {', '.join(table.metrics)}")
     return signal, report
-
-
-@runtime_checkable
-class Oracle(Protocol):
-    """Anything that scores a cell. Implementations: ``TableOracle`` (lookup) and the training oracle."""
-
-    @property
-    def signal_name(self) -> str:
-        """Name of the metric a search sees, e.g. ``cifar10_valid``."""
-        ...
-
-    @property
-    def report_name(self) -> str:
-        """Name of the metric reported but never shown to the search, e.g. ``cifar10_test``."""
-        ...
-
-    def evaluate(self, cell: Cell) -> Evaluation:
-        """Score one cell (no counting: budgets are kept by the caller's ledger)."""
-        ...
 
 
 class TableOracle:
@@ -155,3 +114,6 @@ class TableOracle:
         if math.isnan(signal) or math.isnan(report):
             raise MetricError(f"the benchmark table has no {self._signal_name}/{self._report_name} value for {cell}")
         return Evaluation(cell=cell, signal=signal, report=report, maximize=self._maximize)
+
+
+__all__ = ["Evaluation", "Oracle", "TableOracle", "search_metrics"]

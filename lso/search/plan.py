@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lso.errors import LsoError
 from lso.jobs import RelayReporter, Reporter
-from lso.search.oracle import Oracle
+from lso.oracle import Oracle
 from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
 from lso.search.result import SearchResult
 

@@ -10,14 +10,13 @@ recorded with the result. A run trained with ``--labels 0`` learned no metric va
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lso.errors import LsoError
 from lso.space import Cell, cell_from_index
-from lso.train.layout import RunLayout
+from lso.runs.format import RunLayout, read_labels, read_record
 
 
 class RunMismatchError(LsoError):
@@ -46,25 +45,15 @@ class RunProvenance:
 
 
 def read_provenance(run_dir: str | Path) -> RunProvenance:
-    """Read a run's metric, table checksum and labels; ``LsoError`` naming the file when it is not a run's."""
+    """Read a run's metric, table checksum and labels (``lso.runs.format``); ``LsoError`` naming the file when it is
+    not a run's (``RunFormatError``: missing or damaged)."""
     layout = RunLayout.at(run_dir)
     if not layout.root.is_dir():
         raise LsoError(f"run directory not found: {layout.root}")
-    try:
-        saved = json.loads(layout.config.read_text())
-        labelled = json.loads(layout.labelled.read_text())
-        metric = str(saved["metric"])
-        checksum = str((saved.get("table") or {}).get("checksum", ""))
-        labels = tuple(int(i) for i in labelled["indices"])
-    except FileNotFoundError as err:
-        raise LsoError(f"{layout.root} is not a training run directory (lso train --out): {Path(err.filename).name} "
-                       "is missing") from err
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
-        raise LsoError(f"{layout.root}: config.json or labelled.json is unreadable ({type(err).__name__}: {err})") from err
-    bad = [i for i in labels if not 0 <= i < 15_625]
-    if bad:
-        raise LsoError(f"{layout.labelled}: label index {bad[0]} is outside 0..15624")
-    return RunProvenance(layout.root, metric, checksum, labels)
+    record = read_record(layout)
+    labels = read_labels(layout)
+    checksum = record.table.checksum if record.table else ""
+    return RunProvenance(layout.root, record.metric, checksum, tuple(int(i) for i in labels.indices))
 
 
 def budget_problem(budget: int, labels: int) -> str | None:

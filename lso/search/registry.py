@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping
 from lso.errors import LsoError
 from lso.jobs import Cancelled, Reporter
 from lso.search.ledger import BudgetExhausted, QueryLedger
-from lso.search.oracle import Evaluation, Oracle
+from lso.oracle import Evaluation, Oracle
 from lso.search.preflight import RunCheck, budget_problem, check_run, read_provenance
 from lso.search.result import SearchResult
 

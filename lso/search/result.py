@@ -12,7 +12,7 @@ import numpy as np
 
 from lso.atomic import check_replaceable_json
 from lso.atomic import write_json as write_json_atomic
-from lso.search.oracle import Evaluation
+from lso.oracle import Evaluation
 from lso.search.preflight import RunCheck
 
 

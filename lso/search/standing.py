@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lso.bench import BenchmarkTable
-from lso.search.oracle import Evaluation
+from lso.oracle import Evaluation
 from lso.space import index_of
 
 

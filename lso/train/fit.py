@@ -30,7 +30,7 @@ from lso.data.graphs import CellGraphs
 from lso.jobs import Reporter
 from lso.models.gvae import GVAE
 from lso.models.icnn import ICNN
-from lso.train.config import TrainConfig
+from lso.runs.config import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,9 @@ with their figures under the honest names: their ``uniqueness`` / ``uniqueness_c
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 import torch
@@ -50,75 +48,16 @@ from lso.data.graphs import CellGraphs
 from lso.errors import LsoError
 from lso.models.gvae import GVAE
 from lso.models.icnn import ICNN
+from lso.runs.format import LEGACY_PROTOCOL, RunMetrics  # the record of metrics.json (re-exported here)
 from lso.space import Cell, all_cells, index_of, unique_ids
-from lso.train.correlation import kendall, spearman
+from lso.stats import kendall, spearman
 
 JITTER = 1e-6
 """Relative ridge added to the encodings' covariance before its Cholesky: ``C + JITTER * mean(diag C) * I``."""
 
-LEGACY_PROTOCOL = "legacy (before encodings-gaussian): N(0, I) samples, uniqueness by string over samples"
-"""``quality_protocol`` given to a ``metrics.json`` written before ``quality_protocol`` existed."""
-
 
 class QualityError(LsoError):
     """Encodings from which no sampling Gaussian can be estimated (fewer than 2 rows, NaN / infinite entries)."""
-
-
-@dataclass(frozen=True)
-class RunMetrics:
-    """The figures of ``metrics.json`` (meanings in the module docstring)."""
-
-    reconstruction_accuracy: float
-    validity: float
-    uniqueness: float
-    novelty: float
-    quality_protocol: str
-    uniqueness_prior_strings: float
-    uniqueness_prior_classes: float
-    prior_samples: int
-    spearman: float
-    kendall: float
-    correlation_cells: int
-    spearman_unlabelled_rows: float
-    surrogate_trained: bool
-    predictor_spearman: float
-    train_seconds: float
-    encode_seconds: float
-
-    @property
-    def uniqueness_canonical(self) -> float:
-        """Deprecated alias of ``uniqueness_prior_classes`` (the old field name; not written to ``metrics.json``)."""
-        return self.uniqueness_prior_classes
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "RunMetrics":
-        """Read ``metrics.json``: ``null`` and missing figures are NaN, unknown keys are ignored, and a file written
-        before ``quality_protocol`` existed has its figures moved to the names that say what they are (module
-        docstring)."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunMetrics":
-        """``from_json`` on an already parsed ``metrics.json`` object."""
-        data = dict(data)
-        if "quality_protocol" not in data:
-            legacy = {"uniqueness_prior_strings": data.get("uniqueness"),
-                      "uniqueness_prior_classes": data.get("uniqueness_canonical"),
-                      "spearman_unlabelled_rows": data.get("spearman"), "quality_protocol": LEGACY_PROTOCOL}
-            for old in ("uniqueness", "novelty", "spearman", "kendall", "correlation_cells", "predictor_spearman"):
-                data.pop(old, None)  # their meaning changed: not readable under the new names
-            data.update(legacy)
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            value = data.get(f.name)
-            if f.name == "quality_protocol":
-                values[f.name] = "" if value is None else str(value)
-            else:
-                values[f.name] = float("nan") if value is None else value
-        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""A training run on disk: ``train_run`` trains (or resumes) and writes the run directory (``lso.train.layout``).
+"""A training run on disk: ``train_run`` trains (or resumes) and writes the run directory (its files and records:
+``lso.runs.format``).
 
 Reproducibility: every random draw comes from generators seeded by ``TrainConfig.seed`` (labelled sample
 ``default_rng(seed)``, model init ``manual_seed(seed)`` in a forked RNG, shuffling ``seed + 1``, noise ``seed + 2``,
@@ -11,31 +12,30 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import platform
 import time
-import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from lso.bench import BenchmarkTable
 from lso.data.graphs import all_graphs
 from lso.errors import LsoError
 from lso.jobs import Reporter
-from lso.atomic import check_writable_dir, create_json_exclusive, save_tensors, torch_save, write_json, write_text
-from lso.train.config import ConfigError, TrainConfig
+from lso.atomic import check_writable_dir, save_tensors, write_text
+from lso.runs.config import TrainConfig
 from lso.device import resolve_device
 from lso.train.fit import EpochStats, Targets, TrainState, fit, new_state
-from lso.train.labels import LabelSet, sample_labels
-from lso.train.layout import RunLayout
+from lso.runs.format import (LabelSet, RunFormatError, RunLayout, RunMetrics, RunRecord, TableRecord, claim_run,
+                              read_checkpoint, read_labels, read_metrics, read_pseudo_labels, read_record,
+                              write_checkpoint, write_labels, write_metrics, write_pseudo_labels)
+from lso.train.labels import sample_labels
 from lso.models.gvae import GVAE
 from lso.models.icnn import ICNN
-from lso.train.metrics import (RunMetrics, encodings_quality, prior_quality, rank_correlations, reconstruction_accuracy,
+from lso.train.metrics import (encodings_quality, prior_quality, rank_correlations, reconstruction_accuracy,
                                 surrogate_scores, unlabelled_class_rows)
 from lso.train.pseudo import fit_predictor, predict_all
 
@@ -102,13 +102,12 @@ def train_run(
     if resume:
         _check_same(layout, table, metric, config)
     else:
-        _claim(layout, {"config": config.to_dict(), "seed": config.seed, "device": str(dev), "metric": metric,
-                        "table": {"path": str(Path(table_path).resolve()), "checksum": table.meta.checksum,
-                                  "rows": len(table)},
-                        "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        _claim(layout, RunRecord(config=config, metric=metric, seed=config.seed, device=str(dev),
+                                 table=TableRecord(str(Path(table_path).resolve()), table.meta.checksum, len(table)),
+                                 versions=package_versions(), created=time.strftime("%Y-%m-%dT%H:%M:%S")))
 
     if not resume or not layout.labelled.exists():
-        write_json(layout.labelled, labels.to_dict())
+        write_labels(layout, labels)
     graphs = all_graphs(dev)
     started = time.perf_counter()
     pseudo_y = _pseudo_labels(layout, graphs, labels, config, resume) if config.uses_pseudo_labels else None
@@ -132,10 +131,9 @@ def train_run(
             save_tensors(layout.surrogate_at(s.epoch), s.icnn.state_dict())
         write_text(layout.history, _history_csv(s.history))
         elapsed = prior_seconds + time.perf_counter() - started
-        torch_save(layout.checkpoint, {"epoch": s.epoch, "gvae": s.gvae.state_dict(), "icnn": s.icnn.state_dict(),
-                                       "optimiser": s.optimiser.state_dict(), "generator": s.generator.get_state(),
-                                       "noise": s.noise.get_state(), "history": [asdict(h) for h in s.history],
-                                       "train_seconds": elapsed})
+        write_checkpoint(layout, epoch=s.epoch, gvae=s.gvae.state_dict(), icnn=s.icnn.state_dict(),
+                         optimiser=s.optimiser.state_dict(), generator=s.generator.get_state(),
+                         noise=s.noise.get_state(), history=[asdict(h) for h in s.history], train_seconds=elapsed)
         if on_epoch_end is not None:
             on_epoch_end(s)
 
@@ -149,7 +147,7 @@ def train_run(
 
     metrics = evaluate(state, graphs, table, metric, labels, config.seed, train_seconds,
                        predictor_spearman=_predictor_spearman(pseudo_y, table, metric, labels))
-    write_json(layout.metrics, metrics.to_dict())
+    write_metrics(layout, metrics)
     return RunResult(layout.root, config, metric, metrics, tuple(state.history), resumed_from)
 
 
@@ -204,29 +202,35 @@ def reevaluate(run_dir: str | Path, *, write: bool = False, device: str | torch.
     for path in (layout.config, layout.labelled, layout.gvae, layout.surrogate):
         if not path.exists():
             raise RunError(f"cannot re-evaluate {layout.root}: {path.name} is missing")
-    saved = json.loads(layout.config.read_text())
-    recorded = saved.get("table") or {}
-    table_path = layout.table_path(str(recorded.get("path", "")))
+    try:
+        record = read_record(layout)
+        labels = read_labels(layout)
+    except RunFormatError as err:
+        raise RunError(f"cannot re-evaluate: {err}") from err
+    recorded = record.table or TableRecord()
+    table_path = layout.table_path(recorded.path)
     if table_path is None or not table_path.exists():
         raise RunError(f"cannot re-evaluate {layout.root}: its benchmark table {table_path} is not there")
     table = BenchmarkTable.load(table_path)
-    if table.meta.checksum != recorded.get("checksum", table.meta.checksum):
+    if recorded.checksum and table.meta.checksum != recorded.checksum:
         raise RunError(f"cannot re-evaluate {layout.root}: {table_path} is not the table it was trained on "
                        "(checksum differs)")
-    metric = str(saved["metric"])
+    metric = record.metric
     table.require_metric(metric)
-    labels = LabelSet.from_dict(json.loads(layout.labelled.read_text()))
     model = LatentModel.load(layout.root, device=device)
     graphs = all_graphs(model.device)
     model.gvae.encode_mean(graphs)  # warm-up, so that encode_seconds times the encoding, not first-call set-up
-    pseudo_y = (load_file(str(layout.pseudo_labels))["pseudo_y"] if layout.pseudo_labels.exists() else None)
+    pseudo_y = read_pseudo_labels(layout)
     old_seconds = float("nan")
-    if layout.metrics.exists():
-        old_seconds = RunMetrics.from_json(layout.metrics).train_seconds
-    metrics = evaluate_models(model.gvae, model.surrogate, graphs, table, metric, labels, int(saved["seed"]),
+    if layout.is_finished():
+        try:
+            old_seconds = read_metrics(layout).train_seconds
+        except RunFormatError as err:
+            raise RunError(f"cannot re-evaluate: {err}") from err
+    metrics = evaluate_models(model.gvae, model.surrogate, graphs, table, metric, labels, record.seed,
                               old_seconds, predictor_spearman=_predictor_spearman(pseudo_y, table, metric, labels))
     if write:
-        write_json(layout.metrics, metrics.to_dict())
+        write_metrics(layout, metrics)
     return metrics
 
 
@@ -255,8 +259,9 @@ def _predictor_spearman(pseudo_y: torch.Tensor | None, table: BenchmarkTable, me
 
 
 def _pseudo_labels(layout: RunLayout, graphs, labels: LabelSet, config: TrainConfig, resume: bool) -> torch.Tensor:
-    if resume and layout.pseudo_labels.exists():
-        return load_file(str(layout.pseudo_labels))["pseudo_y"].to(graphs.ops.device)
+    saved = read_pseudo_labels(layout) if resume else None
+    if saved is not None:
+        return saved.to(graphs.ops.device)
     generator = torch.Generator().manual_seed(config.seed + 3)
     rows = torch.as_tensor(labels.indices, dtype=torch.long, device=graphs.ops.device)
     y = torch.as_tensor(labels.standardised(), dtype=torch.float32)
@@ -264,7 +269,7 @@ def _pseudo_labels(layout: RunLayout, graphs, labels: LabelSet, config: TrainCon
                               lr=config.predictor_lr, generator=generator)
     pseudo_y = predict_all(predictor, graphs)
     save_tensors(layout.predictor, predictor.state_dict())
-    save_tensors(layout.pseudo_labels, {"pseudo_y": pseudo_y})
+    write_pseudo_labels(layout, pseudo_y)
     return pseudo_y
 
 
@@ -284,7 +289,7 @@ def check_run_out(out: str | Path, resume: bool) -> None:
             raise RunError(f"cannot resume: {layout.root} has no config.json (start a new run without --resume)")
         if layout.metrics.exists():
             raise RunError(f"cannot resume: the run in {layout.root} has finished (metrics.json exists)")
-        _saved_config(layout)
+        _saved_record(layout)
         _read_checkpoint(layout, torch.device("cpu"))
         return
     if layout.metrics.exists():
@@ -296,68 +301,44 @@ def check_run_out(out: str | Path, resume: bool) -> None:
                        "(choose another --out)")
 
 
-def _claim(layout: RunLayout, record: dict) -> None:
+def _claim(layout: RunLayout, record: RunRecord) -> None:
     """Create the run: its ``config.json`` is created exclusively, so of two trainings started into the same
     folder at once exactly one goes on; the other stops here, before writing anything."""
     try:
-        create_json_exclusive(layout.config, record)
+        claim_run(layout, record)
     except FileExistsError as err:
         raise RunError(f"{layout.root} was claimed by another training while this one started (its config.json "
                        "appeared); choose another --out") from err
 
 
-def _saved_config(layout: RunLayout) -> dict:
-    """The run's ``config.json`` as a dict with its ``config``, ``metric`` and ``table``; ``RunError`` otherwise."""
+def _saved_record(layout: RunLayout) -> RunRecord:
+    """The run's ``config.json`` record, with its table; ``RunError`` otherwise."""
     try:
-        saved = json.loads(layout.config.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise RunError(f"cannot resume: config.json in {layout.root} is unreadable ({type(err).__name__})") from err
-    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict) or not isinstance(
-            saved.get("table"), dict) or "metric" not in saved:
-        raise RunError(f"cannot resume: config.json in {layout.root} is damaged (it lacks the run's config, "
-                       "metric or table)")
-    return saved
+        record = read_record(layout)
+    except RunFormatError as err:
+        raise RunError(f"cannot resume: {err}") from err
+    if record.table is None:
+        raise RunError(f"cannot resume: config.json in {layout.root} is damaged (it lacks the run's table)")
+    return record
 
 
 def _check_same(layout: RunLayout, table: BenchmarkTable, metric: str, config: TrainConfig) -> None:
-    saved = _saved_config(layout)
-    try:
-        old = TrainConfig.from_dict(saved["config"])
-    except (KeyError, TypeError, ValueError, ConfigError) as err:
-        raise RunError(f"cannot resume: unreadable config.json in {layout.root}: {err}") from err
-    diff = old.differences(config)
+    saved = _saved_record(layout)
+    diff = saved.config.differences(config)
     if diff:
         raise RunError(f"cannot resume {layout.root}: config differs in {', '.join(diff)} (resume with the same settings)")
-    if saved.get("metric") != metric:
-        raise RunError(f"cannot resume {layout.root}: it was trained on metric {saved.get('metric')!r}, not {metric!r}")
-    if saved.get("table", {}).get("checksum") != table.meta.checksum:
+    if saved.metric != metric:
+        raise RunError(f"cannot resume {layout.root}: it was trained on metric {saved.metric!r}, not {metric!r}")
+    if saved.table is None or saved.table.checksum != table.meta.checksum:
         raise RunError(f"cannot resume {layout.root}: the benchmark table differs from the one it was started with")
 
 
-_CHECKPOINT_KEYS = ("epoch", "gvae", "icnn", "optimiser", "generator", "noise", "history", "train_seconds")
-
-
 def _read_checkpoint(layout: RunLayout, device: torch.device) -> dict | None:
-    """The checkpoint's plain state (``weights_only``: nothing in it is unpickled); None when there is none."""
-    import pickle
-
-    if not layout.checkpoint.exists():
-        return None
+    """The checkpoint's plain state (``lso.runs.format.read_checkpoint``); None when there is none."""
     try:
-        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files: they fail below
-            warnings.simplefilter("ignore")
-            saved = torch.load(layout.checkpoint, map_location=device, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, TypeError, AttributeError,
-            ImportError, IndexError, KeyError) as err:
-        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} is unreadable or not a plain checkpoint "
-                       f"({_brief(err)})") from err
-    missing = [k for k in _CHECKPOINT_KEYS if not isinstance(saved, dict) or k not in saved]
-    if missing:
-        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} lacks {', '.join(missing)}")
-    if not isinstance(saved["gvae"], dict) or not isinstance(saved["icnn"], dict) or not isinstance(
-            saved["history"], list):
-        raise RunError(f"cannot resume: checkpoint {layout.checkpoint} is damaged (its states have the wrong types)")
-    return saved
+        return read_checkpoint(layout, device)
+    except RunFormatError as err:
+        raise RunError(f"cannot resume: {err}") from err
 
 
 def _load_checkpoint(layout: RunLayout, state: TrainState, device: torch.device) -> float:

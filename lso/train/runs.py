@@ -1,13 +1,12 @@
 """The training runs of a workspace folder: list them, name a new one, resume one, delete one (safely).
 
-A run directory is a folder holding a ``config.json`` written by ``train_run`` (``lso.train.layout``); it is complete
+A run directory is a folder holding a ``config.json`` written by ``train_run`` (``lso.runs.format``); it is complete
 once ``metrics.json`` exists. ``delete_run`` removes only such a folder, inside the given root, holding nothing but
 the files ``train_run`` writes: anything else (a user's notes, search results put inside it) makes it refuse.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -18,8 +17,7 @@ import torch
 
 from lso.errors import LsoError
 from lso.jobs import Reporter
-from lso.train.config import ConfigError, TrainConfig
-from lso.train.layout import RunLayout
+from lso.runs.format import RunFormatError, RunLayout, RunRecord, read_metrics, read_record
 
 KEY_METRICS = ("reconstruction_accuracy", "validity", "uniqueness", "spearman", "kendall", "train_seconds")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
@@ -68,26 +66,23 @@ class RunInfo:
 def read_run(path: str | Path) -> RunInfo:
     """The ``RunInfo`` of one run directory; ``RunsError`` when it is not one (no or unreadable config.json)."""
     layout = RunLayout.at(path)
-    saved = _run_config(layout)
-    try:
-        config = TrainConfig.from_dict(saved["config"])
-    except (ConfigError, TypeError, ValueError) as err:
-        raise RunsError(f"{layout.root}: config.json holds an unreadable training config: {err}") from err
+    record = _run_record(layout)
+    config = record.config
     metrics: dict[str, float] = {}
-    if layout.metrics.exists():
+    if layout.is_finished():
         try:
-            data = json.loads(layout.metrics.read_text())
-        except (OSError, ValueError) as err:
-            raise RunsError(f"{layout.root}: metrics.json is unreadable: {err}") from err
-        metrics = {k: float("nan") if data.get(k) is None else float(data[k]) for k in KEY_METRICS if k in data}
+            data = read_metrics(layout).to_dict()
+        except RunFormatError as err:
+            raise RunsError(str(err)) from err
+        metrics = {k: float(data[k]) for k in KEY_METRICS}
     done = 0
     if layout.history.exists():
         done = max(0, len(layout.history.read_text(encoding="utf-8").strip().splitlines()) - 1)
-    table = layout.table_path(str((saved.get("table") or {}).get("path", "")))
-    return RunInfo(path=layout.root, metric=str(saved.get("metric", "")), table=str(table) if table else "",
+    table = layout.table_path(record.table.path if record.table else "")
+    return RunInfo(path=layout.root, metric=record.metric, table=str(table) if table else "",
                    epochs=config.epochs, epochs_done=done, labels=config.labels, seed=config.seed,
-                   latent_dim=config.latent_dim, created=str(saved.get("created", "")),
-                   complete=layout.metrics.exists(), metrics=metrics)
+                   latent_dim=config.latent_dim, created=record.created,
+                   complete=layout.is_finished(), metrics=metrics)
 
 
 def list_runs(root: str | Path) -> list[RunInfo]:
@@ -97,7 +92,7 @@ def list_runs(root: str | Path) -> list[RunInfo]:
         return []
     runs = []
     for child in folder.iterdir():
-        if child.is_dir() and not child.is_symlink() and (child / "config.json").is_file():
+        if not child.is_symlink() and RunLayout.at(child).is_run():
             try:
                 runs.append(read_run(child))
             except RunsError:
@@ -122,12 +117,12 @@ def resume_run(path: str | Path, *, device: str | torch.device = "cpu", reporter
     from lso.train.run import train_run
 
     layout = RunLayout.at(path)
-    saved = _run_config(layout)
-    table = layout.table_path(saved.get("table", {}).get("path", ""))
+    record = _run_record(layout)
+    table = layout.table_path(record.table.path if record.table else "")
     if table is None or not table.exists():
         raise RunsError(f"cannot resume {layout.root}: its benchmark table {table!r} is not there any more")
-    return train_run(table, saved["metric"], TrainConfig.from_dict(saved["config"]), layout.root, device=device,
-                     resume=True, progress=False, reporter=reporter)
+    return train_run(table, record.metric, record.config, layout.root, device=device, resume=True, progress=False,
+                     reporter=reporter)
 
 
 def delete_run(path: str | Path, root: str | Path) -> None:
@@ -146,7 +141,7 @@ def delete_run(path: str | Path, root: str | Path) -> None:
     if not target.is_dir():
         raise RunsError(f"refusing to delete {given}: it is not a folder")
     layout = RunLayout.at(target)
-    _run_config(layout)
+    _run_record(layout)
     strangers = _unknown_files(layout)
     if strangers:
         shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
@@ -155,23 +150,17 @@ def delete_run(path: str | Path, root: str | Path) -> None:
     shutil.rmtree(target)
 
 
-def _run_config(layout: RunLayout) -> dict[str, Any]:
-    """``config.json`` of a run (``RunsError`` if missing or not a training run's)."""
-    if not layout.config.is_file():
-        raise RunsError(f"{layout.root} is not a training run: it has no config.json")
+def _run_record(layout: RunLayout) -> RunRecord:
+    """The run's ``config.json`` record (``RunsError`` if missing or not a training run's)."""
     try:
-        saved = json.loads(layout.config.read_text())
-    except (OSError, ValueError) as err:
-        raise RunsError(f"{layout.root}: config.json is unreadable: {err}") from err
-    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict) or "metric" not in saved:
-        raise RunsError(f"{layout.root} is not a training run: its config.json has no training config")
-    return saved
+        return read_record(layout)
+    except RunFormatError as err:
+        raise RunsError(str(err)) from err
 
 
 def _unknown_files(layout: RunLayout) -> list[str]:
     """Entries of the run folder that ``train_run`` does not write (relative names)."""
-    known = {p.name for p in (layout.config, layout.labelled, layout.predictor, layout.pseudo_labels,
-                              layout.checkpoint, layout.history, layout.gvae, layout.surrogate, layout.metrics)}
+    known = {p.name for p in layout.files}
     unknown = []
     for entry in sorted(layout.root.iterdir()):
         if entry.name == layout.surrogates.name and entry.is_dir() and not entry.is_symlink():

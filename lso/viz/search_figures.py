@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from lso.bench.metric_info import MetricInfo
 from lso.jobs import ProgressEvent
-from lso.search.oracle import Evaluation
+from lso.oracle import Evaluation
 from lso.search.result import SearchResult
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
