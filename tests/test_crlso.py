@@ -73,3 +73,11 @@ def test_crlso_needs_a_run(table):
     oracle = TableOracle(table, "cifar10_valid", "cifar10_test")
     with pytest.raises(LsoError, match="--run"):
         run_search("crlso", oracle, budget=10, seed=0)
+
+
+def test_the_latent_model_meets_the_search_protocol(run_dir):
+    from lso.models.workbench import LatentModel
+    from lso.search.latent_model import LatentSearchModel
+
+    assert isinstance(LatentModel.load(run_dir), LatentSearchModel)
+    assert not isinstance(object(), LatentSearchModel)

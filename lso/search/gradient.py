@@ -35,7 +35,9 @@ import torch
 
 from lso.errors import LsoError
 from lso.runs.format import read_labels
-from lso.search.ledger import SPACE_EXHAUSTED
+from lso.oracle import Evaluation
+from lso.search.latent_model import LatentSearchModel
+from lso.search.ledger import SPACE_EXHAUSTED, QueryLedger
 from lso.search.moves import UnseenSampler, mutate_unseen
 from lso.search.registry import SearchContext, SearchMethod
 from lso.space import Cell, cell_from_index
@@ -100,14 +102,14 @@ class AscentPath:
     scores: torch.Tensor
 
 
-def projected_ascent(model, starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float,
+def projected_ascent(model: LatentSearchModel, starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float,
                      max_halvings: int = 6, centre: torch.Tensor | None = None) -> AscentPath:
     """Projected, normalised gradient ascent on the surrogate from ``starts [k, d]``.
 
     ``z_{t+1} = P(z_t + eta_t * g_t / ||g_t||)``, ``g_t = grad s(z_t)``, ``P`` the projection onto the ball of radius
     ``trust_radius`` around ``centre [k, d]`` (default: the starts). Per latent, ``eta`` halves until the step raises
     ``s`` (at most ``max_halvings`` times, else the latent stays): ``s(z_{t+1}) >= s(z_t)``, strictly when a step is
-    taken. ``model`` is a ``lso.models.workbench.LatentModel`` (``predict``, ``grad``).
+    taken. ``model`` is any ``LatentSearchModel`` (``predict``, ``grad``; e.g. ``lso.models.workbench.LatentModel``).
     """
     z = starts.detach().clone()
     centre = z.clone() if centre is None else centre.detach()
@@ -160,7 +162,7 @@ def initial_queries(config: CRLSOConfig, context: SearchContext, sampler: Unseen
         ledger.query(cell, "initial")
 
 
-Ascent = Callable[[object, torch.Tensor, float, float], AscentPath]
+Ascent = Callable[[LatentSearchModel, torch.Tensor, float, float], AscentPath]
 """``ascend(model, starts [k, d], step_size, trust_radius) -> AscentPath``: how a round moves its starts."""
 
 
@@ -174,7 +176,7 @@ Proposal = tuple[Cell, str]
 """A cell to query and its source (``latent``, ``neighbour`` or ``fallback``)."""
 
 
-def propose(model, ledger, config: CRLSOConfig, generator: torch.Generator, ascend: Ascent) -> list[Proposal]:
+def propose(model: LatentSearchModel, ledger: QueryLedger, config: CRLSOConfig, generator: torch.Generator, ascend: Ascent) -> list[Proposal]:
     """Unqueried cells decoded along ascent paths from the best queried latents (and, with ``neighbours``, the
     one-edge neighbours of those cells), best surrogate score first; empty when every retry found nothing new."""
     evaluations = top_queried(ledger, config.top_k)
@@ -197,7 +199,7 @@ def propose(model, ledger, config: CRLSOConfig, generator: torch.Generator, asce
     return []
 
 
-def fallback(model, ledger, rng: random.Random, sampler: UnseenSampler) -> list[Proposal]:
+def fallback(model: LatentSearchModel, ledger: QueryLedger, rng: random.Random, sampler: UnseenSampler) -> list[Proposal]:
     """What to query when ``propose`` found nothing new: the unqueried neighbours of the best queried cell that has
     any (the next-best cells in turn), ranked by the surrogate; else a mutation walk from the best cell, else an
     unseen random cell. Empty only when every isomorphism class was queried."""
@@ -210,12 +212,12 @@ def fallback(model, ledger, rng: random.Random, sampler: UnseenSampler) -> list[
     return [] if cell is None else [(cell, "fallback")]
 
 
-def top_queried(ledger, k: int) -> list:
+def top_queried(ledger: QueryLedger, k: int) -> list[Evaluation]:
     """The ``k`` best queried evaluations by score (the signal in its direction), best first."""
     return sorted(ledger.evaluations, key=lambda ev: ev.score, reverse=True)[:k]
 
 
-def rank(model, proposals: list[Proposal]) -> list[Proposal]:
+def rank(model: LatentSearchModel, proposals: list[Proposal]) -> list[Proposal]:
     """``proposals`` ordered by the surrogate's score at their cells' encodings, best first (stable)."""
     if not proposals:
         return []
@@ -224,14 +226,14 @@ def rank(model, proposals: list[Proposal]) -> list[Proposal]:
     return [proposals[i] for i in order]
 
 
-def queried_pairs(model, ledger) -> tuple[torch.Tensor, torch.Tensor]:
+def queried_pairs(model: LatentSearchModel, ledger: QueryLedger) -> tuple[torch.Tensor, torch.Tensor]:
     """Encodings ``[m, d]`` of the queried cells (re-encoded: they match their cells) and their scores ``[m]``
     (the signal, negated for a metric to minimise: the surrogate always predicts what the search maximises)."""
     cells = [ev.cell for ev in ledger.evaluations]
     return model.encode(cells), torch.tensor([ev.score for ev in ledger.evaluations])
 
 
-def search_loop(model, config: CRLSOConfig, context: SearchContext, refit: Callable[[int], Ascent]) -> None:
+def search_loop(model: LatentSearchModel, config: CRLSOConfig, context: SearchContext, refit: Callable[[int], Ascent]) -> None:
     """The CR-LSO loop shared by ``crlso`` and ``surf``: initial queries, then rounds of ``ascend = refit(round)``
     (fit the surrogate to the queried pairs, return the round's move), ``propose`` and, when it finds nothing,
     ``fallback``, until the budget is spent or the space is exhausted (then the ledger says so)."""

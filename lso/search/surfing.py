@@ -15,6 +15,7 @@ shows this reaches the global optimum where plain ascent on ``s_T`` alone can st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 from torch.nn import functional as F
@@ -27,8 +28,12 @@ from lso.search.gradient import (
     queried_pairs,
     search_loop,
 )
+from lso.search.latent_model import LatentSearchModel
 from lso.search.registry import SearchContext, SearchMethod
 from lso.space import Cell
+
+if TYPE_CHECKING:  # the G-VAE's own model: surf_vs_plain and invert use its encoder and decoder directly
+    from lso.models.workbench import LatentModel
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class SurfConfig(CRLSOConfig):
     snapshots: int = 5
 
 
-def surf_ascent(models: list, starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float) -> AscentPath:
+def surf_ascent(models: Sequence[LatentSearchModel], starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float) -> AscentPath:
     """Ascend ``steps`` projected steps on each model's surrogate in turn, warm-starting from the previous end.
 
     ``models``: ``LatentModel``s sharing one G-VAE, smoothest first. Every stage stays in the one trust region
@@ -88,7 +93,7 @@ class SurfComparison:
     starts: int
 
 
-def best_decodable(model) -> Cell:
+def best_decodable(model: LatentModel) -> Cell:
     """The cell with the highest surrogate score among cells whose encoding decodes back to themselves."""
     from lso.space import all_cells
 
@@ -100,7 +105,7 @@ def best_decodable(model) -> Cell:
     return cells[int(torch.argmax(scores))]
 
 
-def surf_vs_plain(model, snapshots: list, starts: torch.Tensor, *, steps: int = 20, step_size: float = 0.25,
+def surf_vs_plain(model: LatentModel, snapshots: list, starts: torch.Tensor, *, steps: int = 20, step_size: float = 0.25,
                   trust_radius: float = 1e9) -> SurfComparison:
     """From the same ``starts [k, d]``: surfing through ``snapshots`` (ICNNs, smoothest first, the last being
     ``model``'s) vs. plain ascent on the final surrogate with as many steps in all."""
@@ -124,7 +129,7 @@ class Inversion:
     exact: bool
 
 
-def invert(model, cell: Cell, *, temperatures: tuple[float, ...] = (8.0, 4.0, 2.0, 1.0), steps: int = 50,
+def invert(model: LatentModel, cell: Cell, *, temperatures: tuple[float, ...] = (8.0, 4.0, 2.0, 1.0), steps: int = 50,
            lr: float = 0.1, start: torch.Tensor | None = None) -> Inversion:
     """Find ``z`` with ``decode(z) == cell`` by surfing ``CE(decoder(z) / T, cell)`` over decreasing ``T``.
 
