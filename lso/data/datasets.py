@@ -9,6 +9,10 @@ Registered datasets:
 
 - ``digits``: scikit-learn's handwritten digits (1,797 images, 8x8 grayscale, 10 classes; ships inside
   scikit-learn, no download). Stratified split 50% / 25% / 25% (898 / 449 / 450 images).
+- ``mnist1d``: MNIST-1D (Greydanus 2020), 5,000 1-D signals of 40 samples, 10 classes, generated offline by the
+  ``mnist1d`` package (``lso.data.mnist1d``). ``x`` is ``[n, 1, 40]`` (a 1-D dataset: ``input_size`` is the
+  signal length and the network is ``lso.nets.network1d``). Split 3,000 train / 1,000 valid (seeded, stratified,
+  from the package's 4,000 train signals) / 1,000 test (the package's test signals).
 - ``cifar10`` / ``cifar100``: via torchvision, when installed, from files already under ``root`` (no download
   unless asked). As NAS-Bench-201's ``cifar10-valid``: the official train set is split half train, half valid
   (seeded, stratified) and the official test set is the test split.
@@ -75,6 +79,11 @@ class ImageDataset:
             input_size=self.input_size,
         )
 
+    @property
+    def spatial_dims(self) -> int:
+        """2 for images ``[n, C, S, S]``, 1 for signals ``[n, C, L]`` (``mnist1d``)."""
+        return int(self.train.x.dim()) - 2
+
     def sizes(self) -> tuple[int, int, int]:
         """Number of train, valid and test examples."""
         return len(self.train), len(self.valid), len(self.test)
@@ -134,6 +143,24 @@ def _load_digits(split_seed: int, root: Path | None) -> ImageDataset:
     )
 
 
+def _load_mnist1d(split_seed: int, root: Path | None) -> ImageDataset:
+    try:
+        from lso.data.mnist1d import SEQ_LEN, generate_mnist1d, standardised_1d
+
+        x_train, y_train, x_test, y_test = generate_mnist1d()
+    except ImportError as err:
+        raise DatasetError("dataset 'mnist1d' needs the mnist1d package: pip install mnist1d") from err
+    signals = np.concatenate([x_train, x_test])
+    labels = np.concatenate([y_train, y_test])
+    train_idx, valid_idx = _stratified_split(y_train, (0.75, 0.25), split_seed)
+    parts = [train_idx, valid_idx, np.arange(len(y_train), len(labels))]
+    train, valid, test = _splits(standardised_1d(signals, train_idx), labels, parts)
+    return ImageDataset(
+        "mnist1d", train, valid, test, num_classes=10, in_channels=1, input_size=SEQ_LEN, split_seed=split_seed,
+        source="mnist1d package make_dataset (default args, seed 42), generated offline",
+    )
+
+
 def _load_cifar(name: str, num_classes: int, split_seed: int, root: Path | None) -> ImageDataset:
     try:
         import torchvision
@@ -164,6 +191,10 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
         "digits": DatasetSpec(
             "digits", "scikit-learn digits: 1,797 8x8 grayscale images, 10 classes, split 50/25/25", _load_digits,
             needs="scikit-learn",
+        ),
+        "mnist1d": DatasetSpec(
+            "mnist1d", "MNIST-1D: 5,000 1-D signals of 40 samples, 10 classes, generated offline, 3,000/1,000/1,000",
+            _load_mnist1d, needs="mnist1d",
         ),
         "cifar10": DatasetSpec(
             "cifar10", "CIFAR-10 via torchvision: 32x32 RGB, 10 classes, train 25k / valid 25k / test 10k",

@@ -13,6 +13,7 @@ from torch import nn
 from lso.data.datasets import ImageDataset, Split
 from lso.device import describe_device, resolve_device
 from lso.nets.network import Network, count_params
+from lso.nets.network1d import Network1d, flops_1d
 from lso.nets.protocol import ProtocolError, TrainProtocol
 from lso.space import Cell, flops
 
@@ -87,7 +88,7 @@ def train_cell(
     seed: int,
     device: str | torch.device = "cpu",
 ) -> TrainResult:
-    """Train the NB201 network of ``cell`` on ``data`` with ``protocol`` and ``seed``; measure it on valid/test.
+    """Train the NB201 network of ``cell`` (``Network1d`` for a 1-D dataset) on ``data`` with ``protocol`` and ``seed``; measure it on valid/test.
 
     The seed draws the initial weights (inside ``torch.random.fork_rng``, so the caller's global RNG is left as
     it was) and the batch order (a private ``torch.Generator``): on CPU with a fixed thread count the result is
@@ -108,7 +109,7 @@ def train_cell(
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Network(cell, macro).to(dev)
+        model = (Network(cell, macro) if data.spatial_dims == 2 else Network1d(cell, macro)).to(dev)
     generator = torch.Generator().manual_seed(seed)
     optimizer = _optimizer(model, protocol)
     steps_per_epoch = len(_batches(len(train), protocol.batch_size, torch.Generator().manual_seed(0)))
@@ -153,7 +154,7 @@ def train_cell(
         test_acc=test_acc,
         test_loss=test_loss,
         params=count_params(model),
-        flops=flops(cell, macro),
+        flops=flops(cell, macro) if data.spatial_dims == 2 else flops_1d(cell, macro),
         wall_time_s=wall,
         device=describe_device(dev),
     )
