@@ -11,7 +11,8 @@ import torch
 
 from lso.data.datasets import load_dataset
 from lso.nets.network import count_params
-from lso.nets.network1d import Network1d, flops_1d, make_op_1d, num_params_1d
+from lso.nets.network1d import Network1d, flops_1d, num_params_1d
+from lso.nets.ops import make_op
 from lso.nets.protocol import PROTOCOLS, TrainProtocol, get_protocol
 from lso.nets.trainer import train_cell
 from lso.space import OPS, Cell, MacroConfig, all_cells
@@ -57,7 +58,7 @@ def test_mnist1d_loads_offline_with_seeded_split(offline_data) -> None:
 @pytest.mark.parametrize("op", OPS)
 def test_1d_ops_keep_shape(op: str) -> None:
     x = torch.randn(2, 5, 11)
-    assert make_op_1d(op, 5)(x).shape == x.shape
+    assert make_op(op, 5, dims=1)(x).shape == x.shape
 
 
 def test_1d_network_builds_for_every_op_and_dead_cell() -> None:

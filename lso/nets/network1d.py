@@ -12,41 +12,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lso.errors import ArchStringError, LsoError
+from lso.errors import LsoError
 from lso.nets.network import CellModule
-from lso.nets.ops import Zero
-from lso.space import OPS, Cell, MacroConfig
+from lso.nets.ops import ReLUConvBN, make_op
+from lso.space import Cell, MacroConfig
 
 _KERNEL = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
-
-
-class ReLUConvBN1d(nn.Module):
-    """``y = BN(Conv1d_k(ReLU(x)))``, conv without bias, affine BN: ``[B, C_in, L] -> [B, C_out, L']``."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0) -> None:
-        super().__init__()
-        self.op = nn.Sequential(
-            nn.ReLU(inplace=False),
-            nn.Conv1d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
-            nn.BatchNorm1d(c_out, affine=True),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op(x)
-
-
-def make_op_1d(name: str, channels: int) -> nn.Module:
-    """The 1-D module for op ``name`` at ``channels`` channels (stride 1, length preserving)."""
-    if name == "none":
-        return Zero()
-    if name == "skip_connect":
-        return nn.Identity()
-    if name in _KERNEL:
-        k = _KERNEL[name]
-        return ReLUConvBN1d(channels, channels, k, padding=k // 2)
-    if name == "avg_pool_3x3":
-        return nn.AvgPool1d(3, stride=1, padding=1, count_include_pad=False)
-    raise ArchStringError(f"unknown operation {name!r}; expected one of {', '.join(OPS)}")
+"""Kernel length of each conv op (the analytic parameter and FLOP counts below)."""
 
 
 class CellModule1d(CellModule):
@@ -55,7 +27,7 @@ class CellModule1d(CellModule):
     def __init__(self, cell: Cell, channels: int) -> None:
         nn.Module.__init__(self)
         self.cell = cell
-        self.edges = nn.ModuleList(make_op_1d(op, channels) for op in cell.ops)
+        self.edges = nn.ModuleList(make_op(op, channels, dims=1) for op in cell.ops)
         self._live = cell.live_edges()
 
 
@@ -64,8 +36,8 @@ class ResNetBasicBlock1d(nn.Module):
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
-        self.conv_a = ReLUConvBN1d(c_in, c_out, 3, stride=2, padding=1)
-        self.conv_b = ReLUConvBN1d(c_out, c_out, 3, stride=1, padding=1)
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, stride=2, padding=1, dims=1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, stride=1, padding=1, dims=1)
         self.shortcut = nn.Sequential(
             nn.AvgPool1d(kernel_size=2, stride=2, padding=0),
             nn.Conv1d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),

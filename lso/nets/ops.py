@@ -25,36 +25,43 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
+_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+_BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
+_AVG_POOL = {1: nn.AvgPool1d, 2: nn.AvgPool2d}
+
+
 class ReLUConvBN(nn.Module):
     """``y = BN(Conv_k(ReLU(x)))``; the conv has no bias (BN's shift replaces it), BN is affine.
 
-    Shapes: ``[B, C_in, H, W] -> [B, C_out, H', W']`` with ``H' = (H + 2p - k) / stride + 1``.
+    Shapes (``dims=2``, images): ``[B, C_in, H, W] -> [B, C_out, H', W']`` with ``H' = (H + 2p - k) / stride + 1``;
+    ``dims=1`` (signals, ``lso.nets.network1d``): ``[B, C_in, L] -> [B, C_out, L']`` likewise.
     """
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0) -> None:
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0, dims: int = 2) -> None:
         super().__init__()
         self.op = nn.Sequential(
             nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
-            nn.BatchNorm2d(c_out, affine=True),
+            _CONV[dims](c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
+            _BATCH_NORM[dims](c_out, affine=True),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.op(x)
 
 
-def make_op(name: str, channels: int) -> nn.Module:
-    """The module for op ``name`` at ``channels`` channels (stride 1, shape preserving)."""
+def make_op(name: str, channels: int, dims: int = 2) -> nn.Module:
+    """The module for op ``name`` at ``channels`` channels (stride 1, shape preserving), on images (``dims=2``) or
+    1-D signals (``dims=1``: ``nor_conv_kxk`` is a length-k 1-D convolution, ``avg_pool_3x3`` a 1-D pool of 3)."""
     if name == "none":
         return Zero()
     if name == "skip_connect":
         return nn.Identity()
     if name == "nor_conv_1x1":
-        return ReLUConvBN(channels, channels, 1, padding=0)
+        return ReLUConvBN(channels, channels, 1, padding=0, dims=dims)
     if name == "nor_conv_3x3":
-        return ReLUConvBN(channels, channels, 3, padding=1)
+        return ReLUConvBN(channels, channels, 3, padding=1, dims=dims)
     if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return _AVG_POOL[dims](3, stride=1, padding=1, count_include_pad=False)
     raise ArchStringError(f"unknown operation {name!r}; expected one of {', '.join(OPS)}")
 
 
