@@ -3,7 +3,11 @@
 A UI (the Streamlit app) starts a :class:`Job` and polls it; the library function it runs receives a
 :class:`Reporter` and calls it at natural points (an epoch, a query, a splitting round). Calling the reporter
 raises :class:`Cancelled` once the user has asked to stop, so the work ends at the next report and whatever it has
-already written (a run directory, a checkpoint) stays valid. The CLI passes no reporter: ``Reporter.silent()``.
+already written (a run directory, a checkpoint) stays valid.
+
+This is the one progress channel of the library: functions take ``reporter: Reporter | None`` and nothing else.
+The CLI and notebooks pass :func:`progress_bar` (a terminal bar drawn from the same events), the app a
+:class:`Job`'s reporter, and tests ``None`` or ``Reporter.silent()``.
 """
 
 from __future__ import annotations
@@ -109,6 +113,53 @@ class RelayReporter(Reporter):
     def check(self) -> None:
         self._parent.check()
         super().check()
+
+
+class ProgressBar(Reporter):
+    """A reporter that draws its events as a tqdm bar (``done`` of ``total``, the message as the postfix).
+
+    Use it as a context manager so the bar closes when the work ends or fails::
+
+        with progress_bar("training") as reporter:
+            train(config, reporter=reporter)
+    """
+
+    def __init__(self, description: str, unit: str = "it", enabled: bool = True) -> None:
+        super().__init__(on_event=self._draw)
+        self._description, self._unit, self._enabled = description, unit, enabled
+        self._bar: Any = None
+
+    def _draw(self, event: ProgressEvent) -> None:
+        if not self._enabled:
+            return
+        if self._bar is None:
+            from tqdm.auto import tqdm  # only where a bar is drawn
+
+            self._bar = tqdm(total=event.total or None, desc=self._description, unit=self._unit, leave=False)
+        if event.total and self._bar.total != event.total:
+            self._bar.total = event.total
+        self._bar.n = event.done
+        if event.message:
+            self._bar.set_postfix_str(event.message, refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        """Close the bar (idempotent)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def progress_bar(description: str, unit: str = "it", enabled: bool = True) -> ProgressBar:
+    """A :class:`Reporter` for a terminal: a tqdm bar over its events (none drawn when ``enabled`` is false, e.g.
+    ``--no-progress``); the CLI's and notebooks' way to pass ``reporter=``."""
+    return ProgressBar(description, unit, enabled)
 
 
 class Job(Generic[T]):

@@ -2,7 +2,7 @@
 
 Layers, low to high: the base (errors, files, seeds, the search space, the oracle contract, rank statistics) ->
 benchmark tables and data -> the run format -> learned models and networks -> training, search, growth ->
-figures -> the command line and the demo. A new package of ``lso`` must be given a layer here.
+figures -> reports (files written from results and figures) -> the command line and the demo. A new package of ``lso`` must be given a layer here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ LAYERS = {
     "models": 3, "nets": 3,
     "train": 4, "search": 4, "growth": 4,
     "viz": 5,
-    "cli": 6, "demo": 6,
+    "report": 6,
+    "cli": 7, "demo": 7,
 }
 
 

@@ -136,7 +136,7 @@ def compare(
     from lso.bench import BenchmarkTable
     from lso.device import resolve_device
     from lso.search import search_metrics
-    from lso.search.compare import CompareConfig, compare_methods, default_target, parse_seeds, write_comparison
+    from lso.search.compare import CompareConfig, compare_methods, default_target, write_comparison
 
     try:
         budget_list = tuple(int(b) for b in _split(budgets))

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from lso.growth.errors import SplittingError
+from lso.nets.network import count_params
 from lso.growth.sites import NeuronSite, check_sites
 
 METRICS = ("params", "macs")
@@ -28,11 +29,6 @@ METRICS = ("params", "macs")
 def _check_metric(metric: str) -> None:
     if metric not in METRICS:
         raise SplittingError(f"unknown budget metric {metric!r}; use one of {', '.join(METRICS)}")
-
-
-def count_params(model: nn.Module) -> int:
-    """Number of parameters (all of them, trainable or not)."""
-    return sum(p.numel() for p in model.parameters())
 
 
 def _output_positions(model: nn.Module, example: torch.Tensor) -> dict[nn.Module, int]:

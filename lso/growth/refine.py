@@ -19,7 +19,6 @@ selector; on one device with a fixed thread count the result is a pure function 
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from lso.growth.nb201 import (GROUPS, NB201Space, example_input, narrow_widths, 
 from lso.growth.schedule import GrowthConfig, grow_network
 from lso.nets.network import Network
 from lso.nets.protocol import TrainProtocol, default_protocol, get_protocol
-from lso.nets.trainer import evaluate
+from lso.nets.loop import evaluate_split, train_epochs
 from lso.space import Cell, MacroConfig, num_params
 
 METHODS = ("s3d", "s2d", "random", "scratch")
@@ -108,47 +107,9 @@ def _resolve_protocol(protocol: str | TrainProtocol | None, dataset: str) -> Tra
     return default_protocol(dataset) if protocol is None else get_protocol(protocol)
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
-    order = torch.randperm(n, generator=generator)
-    chunks = list(order.split(batch_size))
-    return chunks[:-1] if len(chunks) > 1 and len(chunks[-1]) < 2 else chunks  # BN needs 2 values per channel
-
-
-def train_epochs(model: nn.Module, train: Split, protocol: TrainProtocol, epochs: int,
-                 generator: torch.Generator, reporter: Reporter | None = None) -> None:
-    """Train ``model`` for ``epochs`` epochs on ``train`` (on the model's device): the protocol's optimizer, a fresh
-    cosine schedule ``lr (1 + cos(pi t / T)) / 2`` over these epochs, cross-entropy, batch order from ``generator``.
-    The optimizer is built here, from the current parameters (splitting replaces them). ``reporter.check()`` (stop
-    requests) runs before every epoch."""
-    if epochs <= 0:
-        return
-    if protocol.optimizer == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam(model.parameters(), lr=protocol.lr,
-                                                      weight_decay=protocol.weight_decay)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=protocol.lr, momentum=protocol.momentum,
-                              nesterov=protocol.nesterov, weight_decay=protocol.weight_decay)
-    total = epochs * len(_batches(len(train), protocol.batch_size, torch.Generator().manual_seed(0)))
-    sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1.0 + math.cos(math.pi * t / total)))
-             if protocol.schedule == "cosine" else None)
-    device = train.x.device
-    model.train()
-    for _ in range(epochs):
-        if reporter is not None:
-            reporter.check()
-        for idx in _batches(len(train), protocol.batch_size, generator):
-            idx = idx.to(device)
-            loss = F.cross_entropy(model(train.x[idx]), train.y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-
-
 def _accuracies(model: nn.Module, train: Split, data: ImageDataset, device: torch.device) -> dict[str, float]:
-    return {"train_accuracy": evaluate(model, train)[0], "valid_accuracy": evaluate(model, data.valid.to(device))[0],
-            "test_accuracy": evaluate(model, data.test.to(device))[0]}
+    return {"train_accuracy": evaluate_split(model, train)[0], "valid_accuracy": evaluate_split(model, data.valid.to(device))[0],
+            "test_accuracy": evaluate_split(model, data.test.to(device))[0]}
 
 
 def scratch_widths(cell: Cell, macro: MacroConfig, start: Mapping[str, int], budget_params: int,

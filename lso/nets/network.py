@@ -117,5 +117,5 @@ class Network(nn.Module):
 
 
 def count_params(module: nn.Module) -> int:
-    """Number of trainable parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    """Number of parameters of ``module``, all of them (trainable or not), as NAS-Bench-201 counts them."""
+    return sum(p.numel() for p in module.parameters())

@@ -38,6 +38,7 @@ from lso.atomic import write_json
 from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
+from lso.nets.loop import shuffled_batches
 from lso.nets.supernet import Supernet
 from lso.oracle import Evaluation, Oracle
 from lso.space import Cell
@@ -353,12 +354,6 @@ def search_halves(data: ImageDataset, train_samples: int | None = None) -> tuple
     return Split(train.x[:half], train.y[:half]), Split(train.x[half : 2 * half], train.y[half : 2 * half])
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
-    # A trailing batch of one example is dropped: batch norm cannot normalise a single value per channel.
-    chunks = list(torch.randperm(n, generator=generator).split(batch_size))
-    return chunks[:-1] if len(chunks) > 1 and len(chunks[-1]) < 2 else chunks
-
-
 def _alpha_rows(alpha: torch.Tensor) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in alpha.detach().cpu().tolist())
 
@@ -407,8 +402,8 @@ def run_milenas(
         model.train()
         w_lr = optimisers.weights.param_groups[0]["lr"]
         sums = {"tl": 0.0, "tc": 0, "tn": 0, "vl": 0.0, "vc": 0, "vn": 0}
-        w_batches = _batches(len(w_half), config.batch_size, generator)
-        a_batches = _batches(len(a_half), config.batch_size, generator)
+        w_batches = shuffled_batches(len(w_half), config.batch_size, generator)
+        a_batches = shuffled_batches(len(a_half), config.batch_size, generator)
         for wi, ai in zip(w_batches, a_batches):
             wi, ai = wi.to(dev), ai.to(dev)
             yt, yv = w_half.y[wi], a_half.y[ai]

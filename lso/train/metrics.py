@@ -48,7 +48,7 @@ from lso.data.graphs import CellGraphs
 from lso.errors import LsoError
 from lso.models.gvae import GVAE
 from lso.models.icnn import ICNN
-from lso.runs.format import LEGACY_PROTOCOL, RunMetrics  # the record of metrics.json (re-exported here)
+from lso.runs.format import LEGACY_PROTOCOL, RunMetrics  # noqa: F401 - the record of metrics.json (re-exported here)
 from lso.space import Cell, all_cells, index_of, unique_ids
 from lso.stats import kendall, spearman
 
