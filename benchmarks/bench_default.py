@@ -20,6 +20,7 @@ import numpy as np
 
 from lso.bench.quality import table_quality
 from lso.bench.table import BenchmarkTable
+from lso.jobs import progress_bar
 from lso.nets.builder import BuildConfig, build_benchmark
 from lso.nets.protocol import TrainProtocol
 from lso.train.correlation import spearman
@@ -64,7 +65,8 @@ def main() -> None:
     if args.extra_seeds:
         extra = protocol.with_(seeds=tuple(args.extra_seeds), name=protocol.name + "-extra")
         extra_out = args.json.parent / "extra_seeds.parquet"
-        build_benchmark(BuildConfig(extra, extra_out, workers=args.workers, limit=args.sample, progress=True))
+        with progress_bar(f"training {extra.name}", "run") as reporter:
+            build_benchmark(BuildConfig(extra, extra_out, workers=args.workers, limit=args.sample), reporter=reporter)
         other = BenchmarkTable.load(extra_out).frame.drop_duplicates("unique_id").set_index("unique_id")
         mine = frame.set_index("unique_id").loc[other.index]
         res = {}

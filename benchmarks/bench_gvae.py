@@ -18,6 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
+from lso.jobs import progress_bar
 from lso.train import TrainConfig, train_run
 
 TARGETS = "recon>=0.999 validity=1.0 spearman>=0.85 (300 labels, classes once) train<=120s encode<1s"
@@ -40,7 +41,8 @@ def main() -> None:
             shutil.rmtree(out)
         config = TrainConfig(epochs=args.epochs, labels=labels, pseudo_labels=pseudo, seed=args.seed)
         start = time.perf_counter()
-        m = train_run(args.table, "cifar10_valid", config, out, progress=True).metrics
+        with progress_bar("train", "epoch") as reporter:
+            m = train_run(args.table, "cifar10_valid", config, out, reporter=reporter).metrics
         wall = time.perf_counter() - start
         print(f"{labels:6d} {str(pseudo):6s} {m.reconstruction_accuracy:.4f} {m.validity:.3f} {m.uniqueness:.4f} "
               f"{m.uniqueness_prior_strings:.4f}             {m.spearman:.4f}   {m.kendall:.4f}  {m.predictor_spearman:.4f}"

@@ -20,7 +20,7 @@ import torch
 
 from lso.nets.protocol import get_protocol
 from lso.nets.training_oracle import TrainingOracle
-from lso.search.milenas import METHODS, MilenasConfig, parameter_free_edges, run_milenas, summarise
+from lso.search.milenas import VARIANTS, MilenasConfig, parameter_free_edges, run_milenas, summarise
 from lso.space import all_cells
 
 
@@ -45,13 +45,13 @@ def main() -> None:
           f"train split {len(data.train)} halved, torch threads {torch.get_num_threads()}\n")
     print("| method | seed | derived cell | param-free edges | valid % | test % | search s |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    results = {m: [] for m in METHODS}
+    results = {m: [] for m in VARIANTS}
     start = time.perf_counter()
     for seed in args.seeds:
-        for method in METHODS:
+        for method in VARIANTS:
             config = MilenasConfig(dataset=protocol.dataset, method=method, epochs=args.epochs, seed=seed,
                                    channels=args.channels, cells_per_stage=args.cells, batch_size=args.batch_size)
-            r = run_milenas(config, oracle, data=data, device="cpu", progress=False)
+            r = run_milenas(config, oracle, data=data, device="cpu")
             results[method].append(r)
             if args.out is not None:
                 r.save(args.out / f"{method}_seed{seed}.json")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lso.jobs import progress_bar
 from lso.nets.builder import BuildConfig, build_benchmark
 from lso.nets.protocol import get_protocol
 
@@ -45,9 +46,10 @@ def main() -> None:
     protocol = get_protocol(args.protocol).with_(seeds=tuple(args.seeds), **overrides)
     print(f"protocol {protocol.name}: {protocol.describe()}")
     with tempfile.TemporaryDirectory() as tmp:
-        report = build_benchmark(
-            BuildConfig(protocol, Path(tmp) / "t.parquet", workers=args.workers, limit=args.cells, progress=True)
-        )
+        with progress_bar(f"training {protocol.name}", "run") as reporter:
+            report = build_benchmark(
+                BuildConfig(protocol, Path(tmp) / "t.parquet", workers=args.workers, limit=args.cells),
+                reporter=reporter)
         from lso.bench import BenchmarkTable
 
         table = BenchmarkTable.load(report.table)
@@ -77,7 +79,7 @@ def main() -> None:
         for w in (1, 2):
             with tempfile.TemporaryDirectory() as tmp:
                 t = time.perf_counter()
-                build_benchmark(BuildConfig(one, Path(tmp) / "t.parquet", workers=w, limit=args.speedup, progress=False))
+                build_benchmark(BuildConfig(one, Path(tmp) / "t.parquet", workers=w, limit=args.speedup))
                 times[w] = time.perf_counter() - t
         print(f"{args.speedup} runs: 1 worker {times[1]:.1f}s, 2 workers {times[2]:.1f}s, speed-up {times[1] / times[2]:.2f}x")
 

@@ -21,8 +21,10 @@ import torch
 
 from lso.device import describe_device, resolve_device
 from lso.growth.nb201 import GROUPS, network_with_widths
-from lso.growth.refine import compare_refine, train_epochs, write_refine_comparison
+from lso.growth.refine import RefineConfig, compare_refine
+from lso.nets.loop import train_epochs
 from lso.nets.protocol import default_protocol, get_protocol
+from lso.report.refine import write_refine_comparison
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -30,7 +32,7 @@ ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 def epoch_seconds(result, data, protocol, device: torch.device, repeats: int = 3) -> float:
     """Median seconds of one training epoch of the final grown network (same widths) on the protocol's train set."""
     macro = data.macro(protocol.channels, protocol.cells_per_stage)
-    model = network_with_widths(result.config["arch"], macro, result.widths[-1]).to(device)
+    model = network_with_widths(result.config.arch, macro, result.widths[-1]).to(device)
     train = (data.train if protocol.train_samples is None else data.train.head(protocol.train_samples)).to(device)
     times = []
     for k in range(repeats):
@@ -72,15 +74,15 @@ def main() -> None:
                                   train_samples=args.train_samples or protocol.train_samples,
                                   epochs=args.epochs or protocol.epochs)
     t0 = time.perf_counter()
-    comp = compare_refine(args.arch, args.dataset, seeds=range(args.seeds), rounds=args.rounds,
-                          budget_params=args.budget_params, device=device, protocol=protocol,
-                          finetune_epochs=args.finetune_epochs, inner_mult=args.inner_mult,
-                          stage_mult=args.stage_mult, groups=[g for g in args.groups.split(",") if g],
+    config = RefineConfig(args.arch, args.dataset, rounds=args.rounds, budget_params=args.budget_params,
+                          protocol=protocol, finetune_epochs=args.finetune_epochs, inner_mult=args.inner_mult,
+                          stage_mult=args.stage_mult, groups=tuple(g for g in args.groups.split(",") if g),
                           steps=args.steps, value_samples=args.value_samples)
+    comp = compare_refine(config, seeds=range(args.seeds), device=device)
     wall = time.perf_counter() - t0
     print(f"arch {comp.arch} on {comp.dataset} ({protocol.describe()}), device {describe_device(device)}")
     some = next(iter(comp.results.values()))
-    print(f"start {some.rounds[0].params} params, widths {some.config['start_widths']}; budget "
+    print(f"start {some.rounds[0].params} params, widths {some.start_widths}; budget "
           f"{comp.budget_params} params; {args.rounds} rounds x {args.finetune_epochs} fine-tune epoch(s); "
           f"wall {wall:.1f} s\n")
     print("Final round, mean (std) over seeds:")

@@ -30,7 +30,9 @@ import numpy as np
 
 from lso.bench import BenchmarkTable
 from lso.search import SearchMethod, TableOracle, default_registry, run_search
-from lso.search.compare import CompareConfig, compare_methods, write_comparison
+from lso.jobs import progress_bar
+from lso.report.search import write_comparison
+from lso.search.compare import CompareConfig, compare_methods
 from lso.search.gradient import CRLSOConfig, run_crlso
 from lso.train import TrainConfig, train_run
 
@@ -91,7 +93,8 @@ def main() -> None:
         run_dir = args.run
         if not (run_dir / "metrics.json").exists():
             config = TrainConfig(epochs=args.run_epochs, labels=0, pseudo_labels=False, seed=0)
-            train_run(args.tables / "nb201_cifar10.csv", "cifar10_valid", config, run_dir, progress=True)
+            with progress_bar("train", "epoch") as reporter:
+                train_run(args.tables / "nb201_cifar10.csv", "cifar10_valid", config, run_dir, reporter=reporter)
 
     tables: dict[str, BenchmarkTable] = {}
     for name, file, signal, report, target in PROTOCOLS:
@@ -101,7 +104,7 @@ def main() -> None:
         config = CompareConfig(methods=methods, seeds=seeds, budgets=budgets, signal=signal, report=report,
                                target=target, horizon=args.horizon)
         start = time.perf_counter()
-        comparison = compare_methods(table, config, run_dir=run_dir, progress=False, registry=methods_registry)
+        comparison = compare_methods(table, config, run_dir=run_dir, registry=methods_registry)
         write_comparison(comparison, args.out / name)
         print(f"## {name} ({time.perf_counter() - start:.1f} s for {len(methods)} x {len(seeds)} runs of "
               f"{config.horizon} queries)\n")

@@ -60,6 +60,23 @@ def _temp_beside(path: Path) -> tuple[int, str]:
 
 
 @contextmanager
+def _writing(path: Path, tmp: str, *, passes: type[OSError]) -> Iterator[None]:
+    """The body of a write of ``path`` through the temp file ``tmp``: an ``OSError`` it raises becomes an
+    ``OutputError`` naming ``path`` (``passes`` goes through as it is), and ``tmp`` is removed unless it was moved
+    into place."""
+    try:
+        try:
+            yield
+        except passes:
+            raise
+        except OSError as err:
+            raise _error("write", path, err) from err
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temp path beside ``path``; on success it replaces ``path``, on failure it is removed.
 
@@ -69,19 +86,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     path = Path(path)
     fd, tmp = _temp_beside(path)
     os.close(fd)
-    try:
-        try:
-            yield tmp
-            _flush_to_disk(tmp)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; artefacts are meant to be shared
-            os.replace(tmp, path)
-        except OutputError:
-            raise
-        except OSError as err:
-            raise _error("write", path, err) from err
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with _writing(path, tmp, passes=OutputError):
+        yield tmp
+        _flush_to_disk(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; artefacts are meant to be shared
+        os.replace(tmp, path)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -109,28 +118,20 @@ def create_exclusive(path: str | os.PathLike[str], text: str) -> Path:
     """
     path = Path(path)
     fd, tmp = _temp_beside(path)
-    try:
+    with _writing(path, tmp, passes=FileExistsError):
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        _flush_to_disk(tmp)
+        os.chmod(tmp, 0o644)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            _flush_to_disk(tmp)
-            os.chmod(tmp, 0o644)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise
-            except OSError as err:
-                if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
-                    raise
-                with open(path, "x", encoding="utf-8") as handle:  # "x": O_CREAT | O_EXCL
-                    handle.write(text)
+            os.link(tmp, path)
         except FileExistsError:
             raise
         except OSError as err:
-            raise _error("write", path, err) from err
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            with open(path, "x", encoding="utf-8") as handle:  # "x": O_CREAT | O_EXCL
+                handle.write(text)
     return path
 
 

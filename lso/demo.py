@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lso.bench import BenchmarkTable
+from lso.jobs import Reporter
 from lso.search import SearchResult, TableOracle, run_search, search_metrics
 from lso.runs.config import TrainConfig
 from lso.runs.format import RunLayout, RunMetrics, read_metrics
@@ -42,8 +43,12 @@ class DemoResult:
     searches: tuple[SearchResult, ...]
 
 
-def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
-    """Train (or reuse a finished) latent model on ``config.table`` and compare CR-LSO with the baseline."""
+def run_demo(config: DemoConfig, *, reporter: Reporter | None = None) -> DemoResult:
+    """Train (or reuse a finished) latent model on ``config.table`` and compare CR-LSO with the baseline.
+
+    ``reporter`` hears the training's epochs, then each search's queries (``train_run``, ``run_search``); a stop
+    request ends the demo with ``lso.jobs.Cancelled`` (a stopped training resumes on the next demo, a stopped
+    search is not saved)."""
     table = BenchmarkTable.load(config.table)
     signal, report = search_metrics(table, config.signal, config.report)
     config = replace(config, signal=signal, report=report)
@@ -55,12 +60,14 @@ def run_demo(config: DemoConfig, *, progress: bool = True) -> DemoResult:
         train_config = TrainConfig(epochs=config.epochs, labels=config.labels,
                                    seed=config.seed)
         metrics = train_run(config.table, config.signal, train_config, run_dir, device=config.device,
-                            resume=layout.checkpoint.exists(), progress=progress).metrics
+                            resume=layout.checkpoint.exists(), reporter=reporter).metrics
     oracle = TableOracle(table, config.signal, config.report)
     searches = []
     for method in ("crlso", config.baseline):
         result = run_search(method, oracle, budget=config.budget, seed=config.seed,
-                            run_dir=run_dir if method == "crlso" else None, device=config.device, progress=progress)
+                            run_dir=run_dir if method == "crlso" else None, device=config.device, reporter=reporter)
+        if reporter is not None:
+            reporter.check()  # run_search ends a stopped search with its partial trace; the demo ends here
         result.save(config.out / f"{method}_s{config.seed}.json")
         searches.append(result)
     return DemoResult(table.summary(), run_dir, metrics, tuple(searches))

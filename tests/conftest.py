@@ -47,7 +47,7 @@ def tiny_run(nb201_dir: Path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "tiny"
     config = TrainConfig(epochs=2, batch_size=1024, hidden=32, icnn_hidden=(16, 16), labels=60, labelled_batch=32,
                          seed=0)
-    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out, progress=False)
+    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out)
     return out
 
 

@@ -21,7 +21,7 @@ def table(nb201_dir) -> BenchmarkTable:
 def run_dir(nb201_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("crlso") / "run"
     config = TrainConfig(epochs=2, labels=20, pseudo_labels=False, seed=0)
-    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out, progress=False)
+    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out)
     return out
 
 

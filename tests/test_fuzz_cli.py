@@ -16,7 +16,6 @@ import os
 import pickle
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable

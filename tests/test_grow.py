@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import torch
@@ -14,6 +15,7 @@ from lso.growth import (GrowthConfig, SplittingError, apply_splits, cost_model, 
 from lso.growth.signed import NeuronSplit
 from lso.growth.sites import check_sites
 from lso.growth.small_nets import SmallCNN, SmallMLP
+from lso.jobs import Reporter
 
 
 def _all_splits(net, x, y, rule: str, c: float = 2.0) -> list[NeuronSplit]:
@@ -118,7 +120,7 @@ def test_bad_budget_and_method_give_clear_errors():
         GrowthConfig(method="grow", budget=10 ** 6)
     with pytest.raises(SplittingError, match="below the current size"):
         grow_network(net, net.sites(), lambda m, r: {}, lambda: [], F.cross_entropy, x,
-                     GrowthConfig(method="s3d", budget=100), progress=False)
+                     GrowthConfig(method="s3d", budget=100))
     with pytest.raises(SplittingError, match="unknown sites"):
         apply_splits(net, net.sites(), [NeuronSplit("conv7", 0, (1.0,), torch.zeros(1, 18), 0.0)])
 
@@ -140,7 +142,9 @@ def _train_fn(x, y, steps: int):
 
 
 @pytest.mark.parametrize("method", ["s3d", "s2d", "random"])
-def test_schedule_grows_to_the_budget_and_is_reproducible(method):
+def test_schedule_grows_to_the_budget_and_is_reproducible(method, tmp_path):
+    reporter = Reporter()
+
     def run():
         torch.manual_seed(4)
         net = SmallCNN(1, (4, 4), 3)
@@ -150,7 +154,7 @@ def test_schedule_grows_to_the_budget_and_is_reproducible(method):
         budget = int(count_params(net) * 1.6)
         cfg = GrowthConfig(method=method, rounds=2, budget=budget, copies=4, c=2.0, steps=8, seed=0)
         res = grow_network(net, net.sites(), _train_fn(x, y, 10), lambda: [(x, y)], F.cross_entropy, x, cfg,
-                           progress=False)
+                           reporter=reporter)
         return res, budget, net
 
     res, budget, net = run()
@@ -165,3 +169,7 @@ def test_schedule_grows_to_the_budget_and_is_reproducible(method):
     assert [r.metrics["train_loss"] for r in again.rounds] == [r.metrics["train_loss"] for r in res.rounds]
     d = res.to_dict()
     assert d["config"]["method"] == method and len(d["rounds"]) == 3
+    assert json.loads(res.save(tmp_path / "growth.json").read_text()) == json.loads(json.dumps(d))
+    reports = reporter.events[:3]  # one per round of the first run
+    assert [(e.done, e.total) for e in reports] == [(0, 2), (1, 2), (2, 2)]
+    assert [e.figures["params"] for e in reports] == [float(r.params) for r in res.rounds]

@@ -25,7 +25,7 @@ from lso.errors import BenchmarkFileError
 from official_files import expected, write_nats_tss, write_nb201_pth
 
 REPO = Path(__file__).resolve().parents[1]
-QUIET = ImportOptions(progress=False)
+QUIET = ImportOptions()
 INDEX = 1  # the one architecture the crafted files hold
 
 
@@ -126,7 +126,7 @@ def test_tss_entry_naming_a_pickle_is_refused(tmp_path, legit_tss, epochs) -> No
     out = tmp_path / "out" / "table.parquet"
     out.parent.mkdir()
     with pytest.raises(BenchmarkFileError) as info:
-        import_to_file("nats-tss", folder, out, ImportOptions(epochs=epochs, progress=False))
+        import_to_file("nats-tss", folder, out, ImportOptions(epochs=epochs))
     message = str(info.value)
     assert f"{INDEX:06d}.pickle.pbz2" in message and "str" in message and "\n" not in message
     assert not marker.exists()
@@ -161,7 +161,7 @@ def test_tss_trust_pickle_still_never_loads_a_named_file(tmp_path, legit_tss) ->
     marker = tmp_path / "marker"
     folder = _crafted_tss(tmp_path, legit_tss, str(_evil_bz2_pickle(tmp_path, marker)))
     with pytest.raises(BenchmarkFileError, match="not an ArchResults state dict"):
-        import_table("nats-tss", folder, ImportOptions(progress=False, trust_pickle=True))
+        import_table("nats-tss", folder, ImportOptions(trust_pickle=True))
     assert not marker.exists()
 
 
@@ -180,7 +180,7 @@ def test_legit_tss_still_imports(tmp_path, legit_tss) -> None:
     done = _cli("bench", "import", "nats-tss", str(legit_tss), "--out", str(tmp_path / "cli.parquet"), "--no-progress")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "cli.parquet").exists()
-    trusted = import_table("nats-tss", legit_tss, ImportOptions(progress=False, trust_pickle=True))
+    trusted = import_table("nats-tss", legit_tss, ImportOptions(trust_pickle=True))
     assert trusted.query(INDEX, "cifar10_valid") == table.query(INDEX, "cifar10_valid")
 
 
@@ -192,7 +192,7 @@ def test_pth_entry_naming_a_torch_file_is_refused(tmp_path, epochs) -> None:
     out = tmp_path / "out" / "table.parquet"
     out.parent.mkdir()
     with pytest.raises(BenchmarkFileError) as info:
-        import_to_file("nb201-pth", path, out, ImportOptions(epochs=epochs, progress=False))
+        import_to_file("nb201-pth", path, out, ImportOptions(epochs=epochs))
     message = str(info.value)
     assert "crafted.pth" in message and f"arch2infos[{INDEX}]" in message and "\n" not in message
     assert not marker.exists()
@@ -220,7 +220,7 @@ def test_legit_pth_still_imports(tmp_path) -> None:
     assert table.query(7, "cifar10_test") == pytest.approx(expected(7, "cifar10", "ori-test", 3))
     done = _cli("bench", "import", "nb201-pth", str(path), "--out", str(tmp_path / "cli.parquet"), "--no-progress")
     assert done.returncode == 0, done.stderr
-    trusted = import_table("nb201-pth", path, ImportOptions(progress=False, trust_pickle=True))
+    trusted = import_table("nb201-pth", path, ImportOptions(trust_pickle=True))
     assert trusted.query(7, "cifar10_test") == table.query(7, "cifar10_test")
 
 

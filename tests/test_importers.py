@@ -16,7 +16,7 @@ from lso.errors import BenchmarkFileError
 from lso.space import MacroConfig, all_cells, flops, num_params
 from official_files import expected, latency_s, write_nats_tss, write_nb201_pth
 
-QUIET = ImportOptions(progress=False)
+QUIET = ImportOptions()
 PTH_INDICES = (0, 6111, 9930, 15_624)
 TSS_INDICES = (1, 857, 4000)
 
@@ -63,7 +63,7 @@ def test_nb201_pth_200_epochs(small_pth) -> None:
 
 def test_nb201_pth_12_epochs_drops_what_the_source_lacks(small_pth) -> None:
     # Like NAS-Bench-201 v1.0, the 12-epoch ('less') runs here exist for cifar10-valid only.
-    table = import_table("nb201-pth", small_pth, ImportOptions(epochs=12, progress=False))
+    table = import_table("nb201-pth", small_pth, ImportOptions(epochs=12))
     assert table.meta.fidelity == "12 epochs"
     assert table.metrics == ("cifar10_valid", "cifar10valid_test", "cifar10valid_train")
     assert table.query(6111, "cifar10_valid") == pytest.approx(expected(6111, "cifar10-valid", "x-valid", 12))
@@ -88,7 +88,7 @@ def test_nats_tss_folder(small_tss) -> None:
     assert table.metrics == ALL_COLUMNS
     _check_official_semantics(table, TSS_INDICES, 20)
     assert table.meta.source == "nats-bench-tss:NATS-tss-small-simple"
-    low = import_table("nats-tss", small_tss, ImportOptions(epochs=12, progress=False))
+    low = import_table("nats-tss", small_tss, ImportOptions(epochs=12))
     _check_official_semantics(low, TSS_INDICES, 12)
 
 
@@ -215,7 +215,7 @@ def test_unknown_kind_and_output(tmp_path, small_pth) -> None:
     with pytest.raises(BenchmarkFileError, match=r"must end in \.parquet"):
         import_to_file("nb201-pth", small_pth, tmp_path / "out.csv", QUIET)
     with pytest.raises(BenchmarkFileError, match="200 or 12 epochs"):
-        import_table("nb201-pth", small_pth, ImportOptions(epochs=90, progress=False))
+        import_table("nb201-pth", small_pth, ImportOptions(epochs=90))
 
 
 def test_imports_store_every_metrics_direction(small_pth, nb201_dir, tmp_path) -> None:
@@ -227,7 +227,7 @@ def test_imports_store_every_metrics_direction(small_pth, nb201_dir, tmp_path) -
         assert table.meta.metric_info[column]["direction"] == want, column
     assert table.meta.metric_info["imagenet16_latency_ms"]["scale"] == "raw"
     assert table.best("cifar10_params_mb")[1] == min(table.values("cifar10_params_mb"))
-    options = ImportOptions(progress=False, directions={"cifar10_flops_m": "max"}, scales={"cifar10_valid": "fraction"})
+    options = ImportOptions(directions={"cifar10_flops_m": "max"}, scales={"cifar10_valid": "fraction"})
     out = import_to_file("nb201-pth", small_pth, tmp_path / "t.parquet", options)
     back = BenchmarkTable.load(tmp_path / "t.parquet")
     assert back.meta == out.meta and back.meta.checksum == table.meta.checksum
@@ -242,5 +242,5 @@ def test_override_of_a_missing_metric_writes_nothing(small_pth, tmp_path) -> Non
     from lso.errors import MetricError
 
     with pytest.raises(MetricError, match="'latency' is not in this table; it has: cifar10_valid"):
-        import_to_file("nb201-pth", small_pth, tmp_path / "t.parquet", ImportOptions(progress=False, directions={"latency": "min"}))
+        import_to_file("nb201-pth", small_pth, tmp_path / "t.parquet", ImportOptions(directions={"latency": "min"}))
     assert not (tmp_path / "t.parquet").exists()

@@ -85,10 +85,10 @@ def test_relay_reporter_forwards_transformed_events_and_shares_the_stop():
 
 
 def test_refine_reports_every_round_with_params_and_accuracy():
-    from lso.growth.refine import refine
+    from lso.growth.refine import RefineConfig, refine
 
     reporter = Reporter()
-    result = refine(CELL, "digits", "s2d", 2, None, 0, "cpu", progress=False, reporter=reporter)
+    result = refine(RefineConfig(CELL, "digits", "s2d", rounds=2, seed=0), device="cpu", reporter=reporter)
     rounds = [e for e in reporter.events if "params" in e.figures]
     assert [e.done for e in rounds] == [0, 1, 2] and {e.total for e in reporter.events} == {2}
     assert [int(e.figures["params"]) for e in rounds] == [r.params for r in result.rounds]
@@ -97,11 +97,11 @@ def test_refine_reports_every_round_with_params_and_accuracy():
 
 
 def test_compare_refine_counts_over_runs_and_stops_at_the_next_report():
-    from lso.growth.refine import compare_refine
+    from lso.growth.refine import RefineConfig, compare_refine
 
+    config = RefineConfig(CELL, "digits", rounds=1)
     reporter = Reporter()
-    comparison = compare_refine(CELL, "digits", methods=("random", "scratch"), seeds=(0,), rounds=1, device="cpu",
-                                progress=False, reporter=reporter)
+    comparison = compare_refine(config, methods=("random", "scratch"), seeds=(0,), device="cpu", reporter=reporter)
     events = reporter.events
     assert {e.total for e in events} == {4}  # 2 runs x (1 round + the starting network)
     assert [e.done for e in events] == sorted(e.done for e in events) and events[-1].done == 4
@@ -115,8 +115,7 @@ def test_compare_refine_counts_over_runs_and_stops_at_the_next_report():
 
     stopping = Reporter(on_event=stop_after_first_round)
     with pytest.raises(Cancelled):
-        compare_refine(CELL, "digits", methods=("random", "scratch"), seeds=(0,), rounds=1, device="cpu",
-                       progress=False, reporter=stopping)
+        compare_refine(config, methods=("random", "scratch"), seeds=(0,), device="cpu", reporter=stopping)
     assert [e.done for e in stopping.events if "params" in e.figures] == [1]
 
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from lso.cli.milenas import register
 from lso.errors import ArchStringError, LsoError
+from lso.jobs import Cancelled, Reporter
 from lso.nets.network import CellModule, Network
 from lso.nets.supernet import Supernet, derive_cell, discrete_state_dict, one_hot_weights
 from lso.search.milenas import (
@@ -193,9 +194,10 @@ class FixedOracle:
 
 
 def test_search_is_deterministic_per_seed_and_records_history(tmp_path):
-    a = run_milenas(MilenasConfig(seed=3, **TINY), FixedOracle(), progress=False)
-    b = run_milenas(MilenasConfig(seed=3, **TINY), FixedOracle(), progress=False)
-    c = run_milenas(MilenasConfig(seed=4, **TINY), FixedOracle(), progress=False)
+    reporter = Reporter()
+    a = run_milenas(MilenasConfig(seed=3, **TINY), FixedOracle(), reporter=reporter)
+    b = run_milenas(MilenasConfig(seed=3, **TINY), FixedOracle())
+    c = run_milenas(MilenasConfig(seed=4, **TINY), FixedOracle())
     assert a.alpha_history == b.alpha_history and a.cell_history == b.cell_history and a.cell == b.cell
     assert a.alpha_history != c.alpha_history
     assert len(a.alpha_history) == len(a.cell_history) == 3 and len(a.epoch_stats) == 2
@@ -209,6 +211,17 @@ def test_search_is_deterministic_per_seed_and_records_history(tmp_path):
     assert loaded.to_dict() == a.to_dict() and loaded.cell == a.cell
     summary = summarise([a, c])
     assert summary.runs == 2 and summary.report_mean == (a.evaluation.report + c.evaluation.report) / 2
+    # One progress event per epoch (the reporter does not change the run: b had none).
+    events = reporter.events
+    assert [(e.done, e.total) for e in events] == [(1, 2), (2, 2)]
+    assert events[-1].figures["val_acc"] == a.epoch_stats[-1].val_acc and "epoch 2/2" in events[-1].message
+
+
+def test_search_stops_when_cancelled():
+    reporter = Reporter()
+    reporter.cancel()
+    with pytest.raises(Cancelled):
+        run_milenas(MilenasConfig(seed=3, **TINY), FixedOracle(), reporter=reporter)
 
 
 def test_collapse_and_result_errors(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lso.data.datasets import load_dataset
-from lso.nets.network import count_params
+from lso.nets.network import Network, count_params
 from lso.nets.network1d import Network1d, flops_1d, num_params_1d
 from lso.nets.ops import make_op
 from lso.nets.protocol import PROTOCOLS, TrainProtocol, get_protocol
@@ -69,6 +69,16 @@ def test_1d_network_builds_for_every_op_and_dead_cell() -> None:
         assert count_params(net) == num_params_1d(cell, MACRO)
         assert flops_1d(cell, MACRO) > 0
     assert count_params(Network1d(dead, MACRO)) == count_params(Network1d(dead, MACRO))
+
+
+def test_1d_network_is_the_network_with_dims_1() -> None:
+    cell = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+    torch.manual_seed(5)
+    a = Network1d(cell, MACRO)
+    torch.manual_seed(5)
+    b = Network(cell, MACRO, dims=1)
+    assert isinstance(a, Network) and a.state_dict().keys() == b.state_dict().keys()
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
 
 
 def test_1d_network_trains_one_step_deterministically(offline_data) -> None:

@@ -48,6 +48,7 @@ def test_zero_op_is_zero_and_pool_excludes_padding() -> None:
 
 def test_reduction_block_halves_and_widens() -> None:
     assert ResNetBasicBlock(4, 8)(torch.randn(2, 4, 8, 8)).shape == (2, 8, 4, 4)
+    assert ResNetBasicBlock(4, 8, dims=1)(torch.randn(2, 4, 8)).shape == (2, 8, 4)
 
 
 def test_unknown_op_is_rejected() -> None:
@@ -99,3 +100,5 @@ def test_bad_macro_is_rejected() -> None:
         Network(all_cells()[0], MacroConfig(input_size=2))
     with pytest.raises(LsoError, match="channels must be at least 1"):
         Network(all_cells()[0], MacroConfig(channels=0))
+    with pytest.raises(LsoError, match=r"dims 1 or 2\), got dims 3"):
+        Network(all_cells()[0], dims=3)

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from lso.bench import BenchmarkTable
+from lso.jobs import Reporter
 from lso.nets.builder import BuildConfig, build_benchmark
 from lso.nets.protocol import TrainProtocol
 from cli import run_cli
@@ -39,12 +40,14 @@ def test_ray_build_equals_the_local_build_and_resumes(tmp_path: Path) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as every Ray actor and local worker trains
     try:
-        local = build_benchmark(BuildConfig(TINY, tmp_path / "local.parquet", workers=0, limit=4, progress=False))
+        local = build_benchmark(BuildConfig(TINY, tmp_path / "local.parquet", workers=0, limit=4))
     finally:
         torch.set_num_threads(threads)
-    config = BuildConfig(TINY, tmp_path / "ray.parquet", ray="local", limit=4, progress=False)
-    on_ray = build_benchmark(config)
+    config = BuildConfig(TINY, tmp_path / "ray.parquet", ray="local", limit=4)
+    reporter = Reporter()
+    on_ray = build_benchmark(config, reporter=reporter)
     assert on_ray.runs_trained == 4 and local.runs_trained == 4
+    assert [(e.done, e.total) for e in reporter.events] == [(k, 4) for k in range(5)]  # one report per finished run
     a, b = BenchmarkTable.load(local.table), BenchmarkTable.load(on_ray.table)
     assert len(a) == len(b) > 4
     for metric in ("digits_train", "digits_valid", "digits_test", "params", "flops"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -17,7 +18,8 @@ from lso.device import DeviceError
 from lso.errors import ArchStringError, LsoError
 from lso.growth import apply_splits, count_params, random_splits, splitting_candidates
 from lso.growth.nb201 import GROUPS, full_widths, narrow_network, network_with_widths, reduction_sites, widths_of
-from lso.growth.refine import ROUND_KEYS, RefineError, refine, scratch_widths
+from lso.growth.refine import (ROUND_KEYS, RefineConfig, RefineError, RefineResult, RefineRound, refine,
+                               scratch_widths)
 from lso.nets.protocol import TrainProtocol
 from lso.space import Cell, MacroConfig, num_params
 
@@ -25,6 +27,10 @@ ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_con
 MACRO = MacroConfig(channels=4, cells_per_stage=1, num_classes=10, in_channels=1, input_size=8)
 TINY = TrainProtocol(name="tiny", dataset="digits", epochs=1, lr=0.05, batch_size=32, channels=4,
                      cells_per_stage=1, train_samples=128)
+# RESULT.json's config block, in order (other tools read it)
+CONFIG_KEYS = ["arch", "dataset", "method", "rounds", "budget_params", "seed", "device", "protocol", "finetune_epochs",
+               "inner_mult", "stage_mult", "groups", "start_widths", "copies", "c", "eps", "route", "steps",
+               "value_samples", "seconds_values", "seconds_train", "widths"]
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +106,9 @@ def test_split_preserves_the_function_of_the_nb201_network(rule):
 def test_refine_respects_the_budget_and_is_reproducible(digits):
     start = count_params(narrow_network(ARCH, digits.macro(4, 1), 0.25, stage_mult=0.5))
     budget = start + 1500
-    runs = {m: refine(ARCH, "digits", m, 2, budget, seed=5, device="cpu", protocol=TINY, data=digits,
-                      progress=False) for m in ("s3d", "random", "scratch")}
+    config = RefineConfig(ARCH, "digits", "s3d", 2, budget, seed=5, protocol=TINY)
+    runs = {m: refine(dataclasses.replace(config, method=m), device="cpu", data=digits)
+            for m in ("s3d", "random", "scratch")}
     for method, res in runs.items():
         params = [r.params for r in res.rounds]
         assert params[0] == start and params[-1] <= budget, (method, params)
@@ -109,30 +116,37 @@ def test_refine_respects_the_budget_and_is_reproducible(digits):
         assert all(0.0 <= r.test_accuracy <= 100.0 for r in res.rounds)
     grown = runs["s3d"]
     assert len(grown.rounds) == 3 and grown.rounds[0].splits == {}
-    assert grown.widths[0] == grown.config["start_widths"]
+    assert grown.widths[0] == grown.start_widths and grown.config == config
     for k in (1, 2):  # 2 copies per split: a round adds as many channels as it splits
         added = {s: grown.widths[k][s] - grown.widths[k - 1][s] for s in grown.widths[k]}
         assert added == grown.rounds[k].splits
     assert len(runs["scratch"].rounds) == 2
     assert runs["scratch"].widths[-1] == scratch_widths(Cell.parse(ARCH), digits.macro(4, 1),
-                                                        grown.config["start_widths"], budget)
-    again = refine(ARCH, "digits", "s3d", 2, budget, seed=5, device="cpu", protocol=TINY, data=digits,
-                   progress=False)
+                                                        grown.start_widths, budget)
+    again = refine(config, device="cpu", data=digits)
     strip = lambda res: [{k: v for k, v in vars(r).items() if k != "seconds"} for r in res.rounds]  # noqa: E731
     assert strip(again) == strip(grown)
 
 
 def test_bad_input_is_a_clear_error(digits):
-    kw = dict(device="cpu", protocol=TINY, data=digits, progress=False)
     with pytest.raises(ArchStringError):
-        refine("|nor_conv_3x3~0|+|bogus~0|", "digits", "s3d", 1, 10**6, **kw)
+        RefineConfig("|nor_conv_3x3~0|+|bogus~0|", "digits", "s3d", 1, 10**6, protocol=TINY)
     with pytest.raises(RefineError, match="unknown refine method 'pruning'"):
-        refine(ARCH, "digits", "pruning", 1, 10**6, **kw)
+        RefineConfig(ARCH, "digits", "pruning", 1, 10**6, protocol=TINY)
+    with pytest.raises(RefineError, match="rounds must be >= 1, got 0.*stage_mult must be in .0, 1.*copies must be "
+                                          "2 or 4.*unknown eigenpair route 'slow'"):
+        RefineConfig(ARCH, rounds=0, stage_mult=1.5, copies=3, route="slow")
+    with pytest.raises(RefineError, match="groups must be distinct names"):
+        RefineConfig(ARCH, groups=("stage1", "stage9"))
+    with pytest.raises(RefineError, match="protocol 'digits-fast' is for dataset 'digits', not 'mnist1d'"):
+        RefineConfig(ARCH, "mnist1d", protocol="digits-fast")
     with pytest.raises(RefineError, match="below the starting network"):
-        refine(ARCH, "digits", "s3d", 1, 1000, **kw)
+        refine(RefineConfig(ARCH, "digits", "s3d", 1, 1000, protocol=TINY), device="cpu", data=digits)
+    with pytest.raises(RefineError, match="data is 'digits', expected 'mnist1d'"):
+        refine(RefineConfig(ARCH, "mnist1d"), device="cpu", data=digits)
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="CUDA is not available"):
-            refine(ARCH, "digits", "s3d", 1, 10**6, device="cuda", protocol=TINY, data=digits)
+            refine(RefineConfig(ARCH, "digits", "s3d", 1, 10**6, protocol=TINY), device="cuda", data=digits)
 
 
 def _app() -> typer.Typer:
@@ -170,6 +184,12 @@ def test_cli_writes_result_json(tmp_path):
     data = json.loads(out.read_text())
     assert set(data["rounds"][1]["splits"]) == {"reduce1", "reduce2"}
     assert data["config"]["widths"][0]["stage2"] == data["config"]["widths"][-1]["stage2"] == 32
+    back = RefineResult.load(out)  # RESULT.json reads back to the same result and writes the same content
+    assert back.config.groups == ("reduce1", "reduce2") and back.to_dict() == data
+    assert list(back.to_dict()["config"]) == CONFIG_KEYS
+    (tmp_path / "bad.json").write_text('{"rounds": []}')
+    with pytest.raises(RefineError, match="not a refine result"):
+        RefineResult.load(tmp_path / "bad.json")
 
 
 @pytest.mark.slow
@@ -183,3 +203,38 @@ def test_cli_compare_writes_table_and_plot(tmp_path):
     assert "plotly" in (tmp_path / "accuracy_vs_params.html").read_text()[:5000].lower()
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results) == {"s3d/0", "s2d/0", "random/0", "scratch/0"}
+
+
+def _fake_result(config: RefineConfig, accuracies: list[float]) -> RefineResult:
+    """A refine result with made-up rounds (no training): params grow by 1000 a round."""
+    rounds = tuple(RefineRound(params=1000 * (k + 1), flops=0, train_accuracy=a, valid_accuracy=a, test_accuracy=a,
+                               seconds=0.0, device="cpu", splits={} if k == 0 else {"stage1": 1})
+                   for k, a in enumerate(accuracies))
+    widths = tuple({"stage1": 4 + k} for k in range(len(rounds)))
+    return RefineResult(rounds=rounds, config=dataclasses.replace(config, budget_params=3000), device="cpu",
+                        start_widths=widths[0], seconds_values=(0.0,) * len(rounds),
+                        seconds_train=(0.0,) * len(rounds), widths=widths)
+
+
+def test_comparison_figure_and_files_from_results(tmp_path):
+    from lso.growth.refine import RefineComparison
+    from lso.report.refine import write_refine_comparison
+    from lso.viz.refine_figures import accuracy_vs_params_figure
+
+    config = RefineConfig(ARCH, rounds=2, protocol=TINY)
+    results = {("s3d", 0): _fake_result(config, [50.0, 60.0, 70.0]),
+               ("s3d", 1): _fake_result(config, [50.0, 62.0, 74.0]),
+               ("scratch", 0): _fake_result(config, [50.0, 80.0]), ("scratch", 1): _fake_result(config, [50.0, 82.0])}
+    comparison = RefineComparison(arch=ARCH, dataset="digits", methods=("s3d", "scratch"), seeds=(0, 1),
+                                  budget_params=3000, results=results)
+    fig = accuracy_vs_params_figure(comparison)
+    assert [t.name for t in fig.data] == ["s3d", "scratch"]
+    assert list(fig.data[0].y) == [50.0, 61.0, 72.0] and list(fig.data[1].x) == [1000.0, 2000.0]
+    assert fig.layout.title.text.startswith(f"lso refine: {ARCH} on digits, budget 3000 params")
+    files = write_refine_comparison(comparison, tmp_path)
+    assert json.loads(files.results_json.read_text()) == json.loads(json.dumps(comparison.to_dict()))
+    assert set(comparison.to_dict()) == {"s3d/0", "s3d/1", "scratch/0", "scratch/1"}
+    final = files.final_csv.read_text().splitlines()
+    assert final[0].startswith("method,params,test_mean") and [r.split(",")[0] for r in final[1:]] == ["s3d", "scratch"]
+    assert len(files.rounds_csv.read_text().splitlines()) == 1 + 3 + 3 + 2 + 2
+    assert "plotly" in files.plot.read_text()[:5000].lower()

@@ -73,6 +73,6 @@ def test_a_second_training_into_the_same_folder_stops_cleanly(tmp_path: Path, mo
 
     monkeypatch.setattr(run_module, "check_run_out", check_then_lose_the_race)
     with pytest.raises(run_module.RunError, match="claimed by another training"):
-        run_module.train_run(table, "toy_valid", TrainConfig(epochs=1, labels=0), out, progress=False)
+        run_module.train_run(table, "toy_valid", TrainConfig(epochs=1, labels=0), out)
     assert (out / "config.json").read_text() == theirs
     assert sorted(p.name for p in out.iterdir()) == ["config.json"]

@@ -24,7 +24,7 @@ from lso.train.labels import LabelSet
 from lso.train import metrics as metrics_module
 from lso.train.metrics import (LEGACY_PROTOCOL, QualityError, RunMetrics, decode_quality, encodings_gaussian,
                                encodings_quality, rank_correlations, training_classes, unlabelled_class_rows)
-from lso.train.run import _predictor_spearman, _unlabelled, _unlabelled_rows, evaluate_models, reevaluate
+from lso.train.quality import _unlabelled, _unlabelled_rows, measure_quality, predictor_spearman, reevaluate
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "benchmarks_data" / "default_run"
@@ -168,18 +168,18 @@ def test_predictor_spearman_counts_unlabelled_classes_once():
         pseudo[index] = value
     for index in a + b[1:] + c[1:]:  # twins of labelled cells and second members: ranked backwards
         pseudo[index] = -truth[index]
-    assert _predictor_spearman(pseudo, table, "cifar10_valid", labels) == pytest.approx(1.0)
+    assert predictor_spearman(pseudo, table, "cifar10_valid", labels) == pytest.approx(1.0)
     row_wise = rank_correlations(*_unlabelled_rows(pseudo.double().numpy(), table, "cifar10_valid", labels)[:2])[0]
     assert row_wise < 0.5  # the earlier rule would have mixed in the twins
-    assert math.isnan(_predictor_spearman(None, table, "cifar10_valid", labels))
+    assert math.isnan(predictor_spearman(None, table, "cifar10_valid", labels))
 
 
-def test_evaluate_models_fills_every_field_by_the_new_rules():
+def test_measure_quality_fills_every_field_by_the_new_rules():
     table, labels, a, b, c, single = _synthetic_case()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         gvae, icnn = GVAE(4, 8, 1), ICNN(4, (8,))
-    m = evaluate_models(gvae, icnn, all_graphs(), table, "cifar10_valid", labels, seed=0, train_seconds=1.5)
+    m = measure_quality(gvae, icnn, all_graphs(), table, "cifar10_valid", labels, seed=0, train_seconds=1.5)
     assert m.correlation_cells == 3 and m.surrogate_trained and m.train_seconds == 1.5
     assert 0 < m.uniqueness <= 1 and m.novelty == 0.0 and m.validity == 1.0
     assert m.quality_protocol == "encodings-gaussian (full covariance), by isomorphism class, 10000 samples"

@@ -35,7 +35,7 @@ def toy_table(tmp_path_factory) -> Path:
 def finished_run(toy_table: Path, tmp_path_factory) -> Path:
     """An uninterrupted run of ``TINY``."""
     out = tmp_path_factory.mktemp("runs") / "straight"
-    train_run(toy_table, "toy_valid", TINY, out, progress=False)
+    train_run(toy_table, "toy_valid", TINY, out)
     return out
 
 
@@ -47,7 +47,7 @@ def test_stopped_run_resumes_to_the_same_weights(toy_table: Path, finished_run: 
     reporter = Reporter(on_event=stop_after_first_epoch)
     run = tmp_path / "stopped"
     with pytest.raises(Cancelled):
-        train_run(toy_table, "toy_valid", TINY, run, progress=False, reporter=reporter)
+        train_run(toy_table, "toy_valid", TINY, run, reporter=reporter)
     epochs = [e for e in reporter.events if "loss" in e.figures]
     assert [(e.done, e.total) for e in epochs] == [(1, 3)]
     assert set(epochs[0].figures) == {f for f in EpochStats.__dataclass_fields__ if f != "epoch"}

@@ -199,3 +199,44 @@ def test_trajectory_figure_adds_labels_path_and_best(oracle):
     assert list(fig.data[3].x) == [14.0]
     with pytest.raises(ValueError):
         trajectory_figure(base, coords, ["only one"])
+
+
+def test_compare_reports_runs_done_and_stops_between_runs(table):
+    from lso.search.compare import CompareConfig, compare_methods
+
+    config = CompareConfig(methods=("random", "rea"), seeds=(0, 1), budgets=(15,), signal="syn_valid",
+                           report="syn_test", target=30.0)
+    reporter = Reporter()
+    comparison = compare_methods(table, config, reporter=reporter)
+    assert [(e.done, e.total) for e in reporter.events] == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert reporter.events[2].message == "rea seed 0"
+    assert [(r.method, r.seed) for r in comparison.results] == [("random", 0), ("random", 1), ("rea", 0), ("rea", 1)]
+    plain = compare_methods(table, config)
+    assert [arches(r) for r in plain.results] == [arches(r) for r in comparison.results]
+    stopping = Reporter(on_event=lambda event: stopping.cancel() if event.done == 2 else None)
+    with pytest.raises(Cancelled):
+        compare_methods(table, config, reporter=stopping)
+    assert [e.done for e in stopping.events] == [0, 1, 2]  # the third run never started
+
+
+def test_comparison_curves_and_files(table, tmp_path):
+    import json
+
+    from lso.report.search import write_comparison
+    from lso.search.compare import CompareConfig, compare_methods
+    from lso.viz.search_figures import comparison_curves_figure
+
+    config = CompareConfig(methods=("random", "rea"), seeds=(0, 1, 2), budgets=(10, 20), signal="syn_valid",
+                           report="syn_test", target=30.0)
+    comparison = compare_methods(table, config)
+    fig = comparison_curves_figure(comparison)
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["random", "rea"]  # a band and a median each
+    assert len(fig.data) == 4 and fig.data[0].fill == "toself"
+    median = comparison.curves_frame().query("method == 'rea'").groupby("queries").best_report.median()
+    assert list(fig.data[3].y) == pytest.approx(list(median))
+    assert fig.layout.yaxis.title.text == "syn_test"
+    files = write_comparison(comparison, tmp_path / "cmp")
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == [
+        "best_so_far.html", "comparison.csv", "comparison.json", "comparison.md", "curves.csv"]
+    saved = json.loads(files.summary_json.read_text())
+    assert saved["config"]["methods"] == ["random", "rea"] and len(saved["summaries"]) == 2

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ from lso.search import QueryLedger, TableOracle, isomorphism_class, run_search
 from lso.search.compare import CompareConfig, compare_methods, parse_seeds
 from lso.search.gradient import CRLSOConfig, fallback, projected_ascent
 from lso.search.moves import UnseenSampler
-from lso.search.preflight import RunMismatchError, read_provenance
+from lso.search.preflight import read_provenance
 from lso.search.surfing import surf_ascent
 from lso.space import all_cells, unique_ids
 
@@ -37,7 +36,7 @@ def unsupervised_run(nb201_dir, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("u0") / "u0"
     config = TrainConfig(epochs=2, batch_size=1024, hidden=32, icnn_hidden=(16, 16), labels=0, seed=0)
-    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out, progress=False)
+    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", config, out)
     return out
 
 
@@ -75,7 +74,7 @@ def test_compare_refuses_a_latent_method_whose_run_fills_the_horizon_before_runn
     config = CompareConfig(methods=("random", "crlso"), seeds=(0,), budgets=(30,), signal="cifar10_valid",
                            report="cifar10_test", target=94.0)
     with pytest.raises(LsoError, match="leaves the search nothing"):
-        compare_methods(cifar10_table, config, run_dir=tiny_run, progress=False)
+        compare_methods(cifar10_table, config, run_dir=tiny_run)
 
 
 # ----- 2. every label is one query, twins included ---------------------------------------------------------------

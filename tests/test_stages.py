@@ -15,8 +15,9 @@ from lso.growth import GrowthConfig, count_macs, count_params, neuron_splits, ra
 from lso.growth.errors import SplittingError
 from lso.growth.nb201 import GROUPS, NB201Space, example_input, nb201_costs, network_with_widths, widths_of
 from lso.growth.splitting import softplus_second_derivative
-from lso.growth.stages import (StageStatistics, apply_stage_splits, collect_stage_statistics, stage_eigenpairs,
-                               stage_groups, stage_splitting_matrices, theta_layout)
+from lso.growth.stage_layout import apply_stage_splits, stage_groups, theta_layout
+from lso.growth.stages import (StageStatistics, collect_stage_statistics, stage_eigenpairs,
+                               stage_splitting_matrices)
 from lso.space import MacroConfig
 
 # every op kind: convs, an avg-pool and a skip (the pass-through paths of a stage channel); two cells per stage

@@ -15,8 +15,7 @@ from lso.train.run import train_run
 @pytest.fixture(scope="module")
 def run_dir(nb201_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("surf") / "run"
-    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", TrainConfig(epochs=6, labels=0, seed=1), out,
-              progress=False)
+    train_run(nb201_dir / "nb201_cifar10.csv", "cifar10_valid", TrainConfig(epochs=6, labels=0, seed=1), out)
     return out
 
 

@@ -35,7 +35,7 @@ def table_path(nb201_dir):
 @pytest.fixture(scope="module")
 def tiny_run(table_path, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    return train_run(table_path, "cifar10_valid", TINY, out, progress=False)
+    return train_run(table_path, "cifar10_valid", TINY, out)
 
 
 def test_labels_are_a_seeded_random_sample(cifar10_table):
@@ -52,8 +52,7 @@ def _train_weights(config: TrainConfig) -> dict[str, torch.Tensor]:
     graphs = all_graphs().select(torch.arange(600))
     state = new_state(config, torch.device("cpu"))
     rows = torch.arange(0, 600, 20)
-    fit(state, graphs, Targets(rows, torch.randn(len(rows), generator=torch.Generator().manual_seed(0))), config,
-        progress=False)
+    fit(state, graphs, Targets(rows, torch.randn(len(rows), generator=torch.Generator().manual_seed(0))), config)
     return {**{f"g.{k}": v for k, v in state.gvae.state_dict().items()}, **{f"i.{k}": v for k, v in state.icnn.state_dict().items()}}
 
 
@@ -132,13 +131,13 @@ def test_interrupted_run_resumes_to_the_same_weights(table_path, tiny_run, tmp_p
 
     out = tmp_path / "interrupted"
     with pytest.raises(Stop):
-        train_run(table_path, "cifar10_valid", TINY, out, progress=False, on_epoch_end=stop_after_first)
+        train_run(table_path, "cifar10_valid", TINY, out, after_checkpoint=stop_after_first)
     assert not RunLayout.at(out).metrics.exists()
     with pytest.raises(RunError, match="--resume"):
-        train_run(table_path, "cifar10_valid", TINY, out, progress=False)
+        train_run(table_path, "cifar10_valid", TINY, out)
     with pytest.raises(RunError, match="epochs"):
-        train_run(table_path, "cifar10_valid", replace(TINY, epochs=5), out, resume=True, progress=False)
-    resumed = train_run(table_path, "cifar10_valid", TINY, out, resume=True, progress=False)
+        train_run(table_path, "cifar10_valid", replace(TINY, epochs=5), out, resume=True)
+    resumed = train_run(table_path, "cifar10_valid", TINY, out, resume=True)
     assert resumed.resumed_from == 1 and [h.epoch for h in resumed.history] == [1, 2]
     a, b = LatentModel.load(tiny_run.run_dir), LatentModel.load(out)
     assert torch.equal(a.encode_all(), b.encode_all())
@@ -147,7 +146,7 @@ def test_interrupted_run_resumes_to_the_same_weights(table_path, tiny_run, tmp_p
 
 def test_unsupervised_run_with_zero_labels(table_path, tmp_path):
     config = replace(TINY, labels=0, epochs=1)
-    result = train_run(table_path, "cifar10_valid", config, tmp_path / "u", progress=False)
+    result = train_run(table_path, "cifar10_valid", config, tmp_path / "u")
     assert result.metrics.surrogate_trained is False and result.metrics.correlation_cells == 6466  # classes, once each
     assert not RunLayout.at(tmp_path / "u").predictor.exists()
     model = LatentModel.load(tmp_path / "u")
@@ -173,7 +172,7 @@ def test_cli_errors_are_clear(table_path, tmp_path):
 def test_the_encoder_layer_is_a_choice_recorded_with_the_run(conv, table_path, tmp_path):
     config = TrainConfig(epochs=1, batch_size=2048, hidden=16, icnn_hidden=(8,), labels=0, conv=conv, seed=0)
     out = tmp_path / conv
-    train_run(table_path, "cifar10_valid", config, out, progress=False)
+    train_run(table_path, "cifar10_valid", config, out)
     assert json.loads((out / "config.json").read_text())["config"]["conv"] == conv
     model = LatentModel.load(out)  # rebuilt with the recorded layer: the saved weights load strictly
     assert type(model.gvae.encoder.convs[0]).__name__ == {"gine": "GINELayer", "gat": "GATLayer"}[conv]

@@ -126,7 +126,7 @@ def test_several_seeds_are_averaged(tmp_path: Path, digits) -> None:
 
 def test_builder_with_two_workers_fills_every_row_of_trained_classes_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "bench.parquet"
-    config = BuildConfig(TINY, out, workers=2, limit=4, progress=False)
+    config = BuildConfig(TINY, out, workers=2, limit=4)
     report = build_benchmark(config)
     assert report.runs_trained == 4 and report.runs_cached == 0 and not report.complete
     reps = representatives(4)
@@ -141,7 +141,7 @@ def test_builder_with_two_workers_fills_every_row_of_trained_classes_and_resumes
     # resume: nothing left to train for the same limit; a larger limit trains only the new cells
     again = build_benchmark(config)
     assert again.runs_trained == 0 and again.runs_cached == 4
-    more = build_benchmark(BuildConfig(TINY, out, workers=0, limit=5, progress=False))
+    more = build_benchmark(BuildConfig(TINY, out, workers=0, limit=5))
     assert more.runs_trained == 1 and BenchmarkTable.load(out).num_unique == 5
     assert table.meta.dataset == "digits" and json.loads(table.meta.extra["protocol"])["name"] == "tiny"
 

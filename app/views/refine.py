@@ -13,9 +13,8 @@ from lso.data.datasets import DATASETS
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.growth.nb201 import GROUPS
-from lso.growth.refine import METHODS, accuracy_vs_params_figure, compare_refine
-from lso.space import Cell
-from lso.viz.refine_figures import refine_points, refine_progress_figure
+from lso.growth.refine import REFINE_METHODS, RefineConfig, compare_refine
+from lso.viz.refine_figures import accuracy_vs_params_figure, refine_points, refine_progress_figure
 
 JOB = "refine_job"
 ARCH_KEY = "refine_arch"
@@ -69,7 +68,7 @@ if found:
                  on_change=use_found_cell, placeholder="choose a found cell")
 arch = st.text_input("Cell to refine (NAS-Bench-201 string)", key=ARCH_KEY)
 d1, d2, d3, d4 = st.columns([2, 1, 1, 1])
-methods = d1.multiselect("Methods", METHODS, default=list(METHODS))
+methods = d1.multiselect("Methods", REFINE_METHODS, default=list(REFINE_METHODS))
 dataset = d2.selectbox("Dataset", list(DATASETS), help="digits ships with scikit-learn; CIFAR needs local files.")
 rounds = d3.number_input("Splitting rounds", 1, 10, 3)
 seed = d4.number_input("Seed", 0, 2**31 - 1, 0)
@@ -80,12 +79,11 @@ st.caption(f"Runs on {describe_device(device)}. On the digits dataset each metho
 
 if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not methods or not grow):
     try:
-        cell = Cell.parse(arch.strip()).to_string()
-        picked, n_rounds, s, groups = tuple(methods), int(rounds), int(seed), tuple(grow)
+        config = RefineConfig(arch.strip(), dataset, rounds=int(rounds), groups=tuple(grow))
+        picked, s = tuple(methods), int(seed)
         st.session_state[f"{JOB}:runs"] = [f"{m} (seed {s})" for m in picked]
         start_job(JOB, f"refining on {dataset}",
-                  lambda reporter: compare_refine(cell, dataset, methods=picked, seeds=(s,), rounds=n_rounds,
-                                                  device=device, progress=False, reporter=reporter, groups=groups))
+                  lambda reporter: compare_refine(config, methods=picked, seeds=(s,), device=device, reporter=reporter))
     except LsoError as err:
         st.error(str(err))
 
@@ -97,9 +95,8 @@ def live(job) -> None:
         st.dataframe(comparison.final_frame(), hide_index=True)
         st.caption("Final widths: where each method put its channels")
         st.dataframe(comparison.widths_frame(), hide_index=True)
-        results = {f"{m}/{s}": r.to_dict() for (m, s), r in sorted(comparison.results.items())}
-        st.download_button("Download results (JSON)", json.dumps(results, indent=2), file_name="refine.json",
-                           mime="application/json")
+        st.download_button("Download results (JSON)", json.dumps(comparison.to_dict(), indent=2),
+                           file_name="refine.json", mime="application/json")
     elif refine_points(job.reporter.events):
         st.plotly_chart(refine_progress_figure(job.reporter.events, st.session_state.get(f"{JOB}:runs", [])),
                         key=f"{JOB}:live")

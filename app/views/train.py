@@ -55,7 +55,7 @@ if submitted:
         out = new_run_dir(root, name.strip() or f"{metric}_l{labels}_s{seed}_{time.strftime('%Y%m%d_%H%M%S')}")
         st.session_state[f"{JOB}:dir"] = str(out)
         start_job(JOB, f"training {out.name}",
-                  lambda reporter: train_run(table_path, metric, config, out, device=device, progress=False,
+                  lambda reporter: train_run(table_path, metric, config, out, device=device,
                                              reporter=reporter))
     except LsoError as err:
         st.error(str(err))

@@ -22,6 +22,7 @@ from lso.bench.nats_tss import read_nats_tss
 from lso.bench.nb201_pth import read_nb201_pth
 from lso.bench.official import ALL_COLUMNS, OfficialRows
 from lso.bench.table import BenchmarkTable, TableMeta
+from lso.jobs import Reporter
 from lso.errors import BenchmarkFileError
 
 IMPORT_KINDS: tuple[str, ...] = ("nb201-pth", "nats-tss", "csv")
@@ -30,12 +31,11 @@ TABLE_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read a file: training budget (200 or 12 epochs), progress bar, unrestricted unpickling, the fidelity
+    """How to read a file: training budget (200 or 12 epochs), unrestricted unpickling, the fidelity
     to record for a CSV (official files state their own), and ``{metric: value}`` overrides of the inferred
     direction ("max"/"min") and scale ("percent"/"fraction"/"raw") to store in the table."""
 
     epochs: int = 200
-    progress: bool = True
     trust_pickle: bool = False
     fidelity: str = ""
     directions: Mapping[str, str] = field(default_factory=dict)
@@ -67,17 +67,21 @@ def table_from_rows(rows: OfficialRows) -> BenchmarkTable:
     return BenchmarkTable.from_frame(pd.DataFrame(data), meta)
 
 
-def import_table(kind: str, path: str | Path, options: ImportOptions = ImportOptions()) -> BenchmarkTable:
+def import_table(kind: str, path: str | Path, options: ImportOptions = ImportOptions(), *,
+                 reporter: Reporter | None = None) -> BenchmarkTable:
     """Read a benchmark file of the given kind into a table (nothing is written), with every metric's direction and
-    scale stored (``BenchmarkTable.with_metric_info``: ``MetricError`` for an override naming no metric)."""
-    return _read(kind, path, options).with_metric_info(options.directions, options.scales)
+    scale stored (``BenchmarkTable.with_metric_info``: ``MetricError`` for an override naming no metric).
+    ``reporter`` hears of every architecture an official reader has read (a CSV is read in one go)."""
+    return _read(kind, path, options, reporter).with_metric_info(options.directions, options.scales)
 
 
-def _read(kind: str, path: str | Path, options: ImportOptions) -> BenchmarkTable:
+def _read(kind: str, path: str | Path, options: ImportOptions, reporter: Reporter | None) -> BenchmarkTable:
     if kind == "nb201-pth":
-        return table_from_rows(read_nb201_pth(path, epochs=options.epochs, progress=options.progress, trust=options.trust_pickle))
+        return table_from_rows(read_nb201_pth(path, epochs=options.epochs, trust=options.trust_pickle,
+                                              reporter=reporter))
     if kind == "nats-tss":
-        return table_from_rows(read_nats_tss(path, epochs=options.epochs, progress=options.progress, trust=options.trust_pickle))
+        return table_from_rows(read_nats_tss(path, epochs=options.epochs, trust=options.trust_pickle,
+                                             reporter=reporter))
     if kind == "csv":
         path = Path(path)
         if path.suffix.lower() != ".csv":
@@ -90,13 +94,14 @@ def _read(kind: str, path: str | Path, options: ImportOptions) -> BenchmarkTable
     raise BenchmarkFileError(f"unknown import kind {kind!r}; expected one of {', '.join(IMPORT_KINDS)}")
 
 
-def import_to_file(kind: str, path: str | Path, out: str | Path, options: ImportOptions = ImportOptions()) -> BenchmarkTable:
+def import_to_file(kind: str, path: str | Path, out: str | Path, options: ImportOptions = ImportOptions(), *,
+                   reporter: Reporter | None = None) -> BenchmarkTable:
     """Import ``path`` and save it as a Parquet table at ``out`` (atomic: an existing ``out`` survives a failure)."""
     out = Path(out)
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise BenchmarkFileError(f"output table {out} must end in .parquet (lso tables are Parquet)")
     if out.is_dir():
         raise BenchmarkFileError(f"output {out} is a folder, not a table file")
-    table = import_table(kind, path, options)
+    table = import_table(kind, path, options, reporter=reporter)
     table.save(out)
     return table

@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from lso.bench.official import OfficialRows, metrics_from_state
 from lso.bench.pickles import load_bz2_pickle
 from lso.errors import BenchmarkFileError
+from lso.jobs import Reporter
 
 PICKLE_EXT = ".pickle.pbz2"
 META_FILE = "meta" + PICKLE_EXT
@@ -35,17 +34,18 @@ def arch_files(folder: Path) -> dict[int, Path]:
     return found
 
 
-def read_nats_tss(path: str | Path, *, epochs: int = 200, progress: bool = True, trust: bool = False) -> OfficialRows:
+def read_nats_tss(path: str | Path, *, epochs: int = 200, trust: bool = False,
+                  reporter: Reporter | None = None) -> OfficialRows:
     """Read every architecture file of a NATS-Bench tss folder at the given training budget (200 or 12 epochs).
 
     Args:
         path: the folder (holding ``meta.pickle.pbz2`` and ``000000.pickle.pbz2``...).
         epochs: 200 or 12, the ``hp`` key of the per-architecture files.
-        progress: show a progress bar over the architectures.
         trust: ``--trust-pickle``: unpickle the files with plain ``pickle`` (they may then run code: only for files
             from a source you trust) and accept any Python objects inside the results. It lifts nothing else: each
             ``{hp: ...}`` entry must still be a state dict of the official shape, and a file path found in the data
             is never loaded (``nats_bench`` would unpickle it without restriction), with or without ``trust``.
+        reporter: gets ``(architecture files read, files in the folder, message)`` after each one.
     """
     from nats_bench.api_utils import ArchResults
 
@@ -70,7 +70,7 @@ def read_nats_tss(path: str | Path, *, epochs: int = 200, progress: bool = True,
     hp = str(epochs)
     archs: dict[int, str] = {}
     metrics: dict[int, dict[str, float]] = {}
-    for index in tqdm(sorted(files), desc="NATS-Bench tss archs", unit="arch", disable=not progress):
+    for done, index in enumerate(sorted(files), start=1):
         file = files[index]
         if index >= len(meta_archs):
             raise BenchmarkFileError(f"{file}: index {index} is outside 'meta_archs' (0..{len(meta_archs) - 1})")
@@ -81,4 +81,6 @@ def read_nats_tss(path: str | Path, *, epochs: int = 200, progress: bool = True,
         arch = meta_archs[index]
         archs[index] = arch
         metrics[index] = metrics_from_state(ArchResults, data[hp], arch, str(file), index, trust=trust)
+        if reporter is not None:
+            reporter(done, len(files), "NATS-Bench tss archs")
     return OfficialRows(source=f"nats-bench-tss:{folder.name}", fidelity=f"{epochs} epochs", archs=archs, metrics=metrics)

@@ -16,11 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from lso.bench.official import OfficialRows, metrics_from_state
 from lso.bench.pickles import load_torch_file
 from lso.errors import BenchmarkFileError
+from lso.jobs import Reporter
 
 NB201_KEYS: tuple[str, ...] = ("meta_archs", "arch2infos", "evaluated_indexes")
 _HP_KEY = {200: "full", 12: "less"}  # NASBench201API: hp '200' <- 'full', hp '12' <- 'less'
@@ -45,17 +44,18 @@ def check_nb201_dict(data: Any, path: Path) -> None:
         raise BenchmarkFileError(f"{path}: 'arch2infos' must be a dict, got {type(data['arch2infos']).__name__}")
 
 
-def read_nb201_pth(path: str | Path, *, epochs: int = 200, progress: bool = True, trust: bool = False) -> OfficialRows:
+def read_nb201_pth(path: str | Path, *, epochs: int = 200, trust: bool = False,
+                   reporter: Reporter | None = None) -> OfficialRows:
     """Read every architecture of a NAS-Bench-201 ``.pth`` at the given training budget (200 or 12 epochs).
 
     Args:
         path: the ``.pth`` file.
         epochs: 200 (the benchmark's main results, 'full') or 12 (the low-fidelity runs, 'less').
-        progress: show a progress bar over the architectures.
         trust: ``--trust-pickle``: unpickle the file without restriction (it may then run code: only for a file from
             a source you trust) and accept any Python objects inside the results. It lifts nothing else: each entry
             must still be a state dict of the official shape, and a file path found in the data is never loaded
             (``nas_201_api`` would ``torch.load`` it), with or without ``trust``.
+        reporter: gets ``(architectures read, architectures in the file, message)`` after each one.
     """
     from nas_201_api import ArchResults
 
@@ -71,7 +71,8 @@ def read_nb201_pth(path: str | Path, *, epochs: int = 200, progress: bool = True
     hp = _HP_KEY[epochs]
     archs: dict[int, str] = {}
     metrics: dict[int, dict[str, float]] = {}
-    for key in tqdm(sorted(infos, key=_int_key(path)), desc="NAS-Bench-201 archs", unit="arch", disable=not progress):
+    keys = sorted(infos, key=_int_key(path))
+    for done, key in enumerate(keys, start=1):
         entry = infos.pop(key)  # free each entry once read: the full file is several GB
         index = int(key)
         if not 0 <= index < len(meta_archs):
@@ -83,6 +84,8 @@ def read_nb201_pth(path: str | Path, *, epochs: int = 200, progress: bool = True
         metrics[index] = metrics_from_state(
             ArchResults, entry[hp], arch, f"{path}: arch2infos[{index}]", index, trust=trust
         )
+        if reporter is not None:
+            reporter(done, len(keys), "NAS-Bench-201 archs")
     if not archs:
         raise BenchmarkFileError(f"{path} holds no architecture results ('arch2infos' is empty)")
     return OfficialRows(source=f"nas-bench-201:{path.name}", fidelity=f"{epochs} epochs", archs=archs, metrics=metrics)

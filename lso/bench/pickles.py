@@ -68,6 +68,16 @@ class _PlainDataUnpickler(pickle.Unpickler):
         return obj
 
 
+def _unpickling_error(path: Path, err: pickle.UnpicklingError, holder: str, unreadable: str) -> BenchmarkFileError:
+    """The error for an ``UnpicklingError`` of ``path``: a refused name (``_PlainDataUnpickler``) says that
+    ``holder`` (the kind of file expected) holds no such object and how to trust the file; any other is
+    ``unreadable``."""
+    if "refusing to load" in str(err):
+        return BenchmarkFileError(f"{path} holds Python objects that {holder} does not ({err}); "
+                                  "if you trust the file, import it with --trust-pickle")
+    return BenchmarkFileError(unreadable)
+
+
 def load_bz2_pickle(path: Path, *, trust: bool = False) -> Any:
     """Read a NATS-Bench ``*.pickle.pbz2`` file (bz2-compressed pickle)."""
     try:
@@ -76,12 +86,8 @@ def load_bz2_pickle(path: Path, *, trust: bool = False) -> Any:
                 return pickle.load(handle)
             return _PlainDataUnpickler(handle).load()
     except pickle.UnpicklingError as err:
-        if "refusing to load" in str(err):
-            raise BenchmarkFileError(
-                f"{path} holds Python objects that a NATS-Bench results file does not ({err}); "
-                "if you trust the file, import it with --trust-pickle"
-            ) from err
-        raise BenchmarkFileError(f"{path} is not a readable pickle (truncated or corrupt?): {err}") from err
+        raise _unpickling_error(path, err, "a NATS-Bench results file",
+                                f"{path} is not a readable pickle (truncated or corrupt?): {err}") from err
     except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError, MemoryError) as err:
         raise BenchmarkFileError(f"cannot read {path} as a bz2 pickle (truncated or corrupt?): {err}") from err
 
@@ -137,11 +143,7 @@ def load_torch_file(path: Path, *, trust: bool = False) -> Any:
         module = pickle if trust else _PlainTorchPickleModule
         return torch.load(path, map_location="cpu", weights_only=False, pickle_module=module)
     except pickle.UnpicklingError as err:
-        if "refusing to load" in str(err):
-            raise BenchmarkFileError(
-                f"{path} holds Python objects that a NAS-Bench-201 .pth does not ({err}); "
-                "if you trust the file, import it with --trust-pickle"
-            ) from err
-        raise BenchmarkFileError(f"cannot read {path} as a torch file (truncated or corrupt?): {err}") from err
+        raise _unpickling_error(path, err, "a NAS-Bench-201 .pth",
+                                f"cannot read {path} as a torch file (truncated or corrupt?): {err}") from err
     except (RuntimeError, OSError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, MemoryError) as err:
         raise BenchmarkFileError(f"cannot read {path} as a torch file (truncated or corrupt?): {err}") from err

@@ -8,14 +8,15 @@ self-describing. Metric values are finite floats (NaN only where a table is load
 
 A table may hold one row per isomorphism class (hardware benchmarks publish so): ``dense_values`` resolves any
 official index to its own row or, failing that, to its class's row.
+
+This module holds the table type and its queries; what valid data is (``KEY_COLUMNS``, ``TableMeta``, validation,
+checksum) is ``lso.bench.table_data`` and the file on disk ``lso.bench.table_file`` (both re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Sequence
@@ -23,35 +24,13 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lso.atomic import atomic_path
 from lso.bench.metric_info import MetricInfo, infer_metric_info
-from lso.errors import ArchStringError, BenchmarkFileError, LsoError, MetricError
+from lso.bench.table_data import KEY_COLUMNS, TableMeta, checked_metric_info, data_checksum, validated_frame
+from lso.bench.table_file import read_table_file, write_table_file
+from lso.errors import ArchStringError, BenchmarkFileError, MetricError
 from lso.space import Cell, all_cells, index_of, unique_ids
 
-KEY_COLUMNS: tuple[str, ...] = ("index", "arch", "unique_id")
-_META_KEY = b"lso.table"
 _NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class TableMeta:
-    """Where a table comes from. ``checksum`` is the SHA-256 of its data (index, arch and metric columns; never of
-    this metadata). ``metric_info`` maps a metric to ``{"direction": "max"|"min", "scale": "percent"|"fraction"|
-    "raw"}``; metrics without an entry have theirs inferred (``BenchmarkTable.metric_info``)."""
-
-    source: str = ""
-    dataset: str = ""
-    fidelity: str = ""
-    checksum: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
-    metric_info: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def _checksum(frame: pd.DataFrame) -> str:
-    digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
-    digest.update(",".join(frame.columns).encode())
-    return digest.hexdigest()
 
 
 class BenchmarkTable:
@@ -63,9 +42,9 @@ class BenchmarkTable:
     """
 
     def __init__(self, frame: pd.DataFrame, meta: TableMeta, *, allow_nan: bool = False) -> None:
-        self._frame = _validated(frame, allow_nan=allow_nan)
-        self.meta = replace(meta, checksum=_checksum(self._frame.drop(columns=["unique_id"])),
-                            metric_info=_checked_info(meta.metric_info, self.metrics))
+        self._frame = validated_frame(frame, allow_nan=allow_nan)
+        self.meta = replace(meta, checksum=data_checksum(self._frame.drop(columns=["unique_id"])),
+                            metric_info=checked_metric_info(meta.metric_info, self.metrics))
         self._row_of_index = {int(i): r for r, i in enumerate(self._frame["index"].to_numpy())}
 
     # ----- construction ------------------------------------------------------------------------------------------
@@ -87,59 +66,20 @@ class BenchmarkTable:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, allow_nan: bool = False) -> "BenchmarkTable":
-        """Read a Parquet table written by ``save`` or a CSV table (``.csv``, e.g. the tables in shared/benchmarks)."""
-        path = Path(path)
-        if not path.exists():
-            raise BenchmarkFileError(f"benchmark table not found: {path}")
-        if path.is_dir():
-            raise BenchmarkFileError(f"{path} is a folder, not a table file (to convert an official folder use `lso bench import`)")
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            try:
-                frame = pd.read_csv(path)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-                raise BenchmarkFileError(f"cannot read CSV table {path}: {err}") from err
-            meta = TableMeta(source=f"csv:{path.name}", dataset=_guess_dataset(frame), fidelity="")
-            return cls(frame, meta, allow_nan=allow_nan)
-        if suffix in (".parquet", ".pq"):
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            try:
-                arrow = pq.read_table(path)
-            except (pa.ArrowInvalid, OSError) as err:
-                raise BenchmarkFileError(f"cannot read Parquet table {path} (truncated or corrupt?): {err}") from err
-            raw = (arrow.schema.metadata or {}).get(_META_KEY)
-            meta = TableMeta()
-            stored_checksum = ""
-            if raw is not None:
-                try:
-                    info = json.loads(raw)
-                    stored_checksum = info.pop("checksum", "")
-                    meta = TableMeta(**info)
-                except (ValueError, TypeError) as err:
-                    raise BenchmarkFileError(f"table {path} has unreadable lso metadata: {err}") from err
-            table = cls(arrow.to_pandas(), meta, allow_nan=allow_nan)
-            if stored_checksum and stored_checksum != table.meta.checksum:
-                raise BenchmarkFileError(
-                    f"table {path} fails its checksum (stored {stored_checksum[:12]}..., data gives "
-                    f"{table.meta.checksum[:12]}...): the file was modified or is corrupt"
-                )
-            return table
-        raise BenchmarkFileError(f"unknown table format {path.suffix!r} for {path}: use .parquet or .csv")
+        """Read a Parquet table written by ``save`` or a CSV table (``.csv``, e.g. the tables in shared/benchmarks);
+        a Parquet table's stored checksum must match its data (``BenchmarkFileError`` otherwise)."""
+        frame, meta, stored_checksum = read_table_file(path)
+        table = cls(frame, meta, allow_nan=allow_nan)
+        if stored_checksum and stored_checksum != table.meta.checksum:
+            raise BenchmarkFileError(
+                f"table {Path(path)} fails its checksum (stored {stored_checksum[:12]}..., data gives "
+                f"{table.meta.checksum[:12]}...): the file was modified or is corrupt"
+            )
+        return table
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as Parquet, atomically: a failed write never replaces an existing file."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrow = pa.Table.from_pandas(self._frame, preserve_index=False)
-        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _META_KEY: json.dumps(asdict(self.meta)).encode()})
-        with atomic_path(path) as tmp:
-            pq.write_table(arrow, tmp)
-        return path
+        return write_table_file(path, self._frame, self.meta)
 
     # ----- shape -------------------------------------------------------------------------------------------------
     @property
@@ -340,89 +280,5 @@ class BenchmarkTable:
         return index_of(Cell.parse(arch))
 
 
-_DATASET_PREFIXES = {"cifar10": "cifar10", "cifar10valid": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16"}
 
-
-def _guess_dataset(frame: pd.DataFrame) -> str:
-    # Only known dataset prefixes: a cost column such as params_mb names no dataset.
-    prefixes = {_DATASET_PREFIXES.get(str(c).split("_")[0]) for c in frame.columns if c not in KEY_COLUMNS}
-    return ",".join(sorted(p for p in prefixes if p))
-
-
-def _checked_info(info: Mapping[str, Mapping[str, str]], metrics: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Stored metric info limited to ``metrics`` (a subset drops the others), each value checked."""
-    if not isinstance(info, Mapping):
-        raise BenchmarkFileError(f"metric info must map metric names to {{'direction', 'scale'}}, got {info!r}")
-    out: dict[str, dict[str, str]] = {}
-    for metric, entry in info.items():
-        if metric not in metrics:
-            continue
-        if not isinstance(entry, Mapping) or set(entry) - {"direction", "scale"}:
-            raise BenchmarkFileError(f"metric info of {metric!r} must be {{'direction': ..., 'scale': ...}}, "
-                                     f"got {entry!r}")
-        try:
-            MetricInfo(metric, entry.get("direction", "max"), entry.get("scale", "raw"))  # type: ignore[arg-type]
-        except LsoError as err:
-            raise BenchmarkFileError(f"table metadata: {err}") from err
-        out[metric] = {str(k): str(v) for k, v in entry.items()}
-    return out
-
-
-def _validated(frame: pd.DataFrame, *, allow_nan: bool) -> pd.DataFrame:
-    """Check columns, arch strings, index agreement and NaNs; return a clean frame sorted by index."""
-    if not isinstance(frame, pd.DataFrame):
-        raise BenchmarkFileError(f"a benchmark table needs a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in ("index", "arch") if c not in frame.columns]
-    if missing:
-        raise BenchmarkFileError(
-            f"table is missing column(s) {', '.join(missing)}; it has: {', '.join(map(str, frame.columns))}"
-        )
-    if len(frame) == 0:
-        raise BenchmarkFileError("table has no rows")
-    frame = frame.reset_index(drop=True)
-    try:
-        index = pd.to_numeric(frame["index"], errors="raise")
-    except (ValueError, TypeError) as err:
-        raise BenchmarkFileError(f"column 'index' must hold integers: {err}") from err
-    if index.isna().any() or (index % 1 != 0).any():
-        raise BenchmarkFileError("column 'index' must hold integers (found NaN or fractions)")
-    index = index.astype(np.int64)
-    if index.duplicated().any():
-        dup = int(index[index.duplicated()].iloc[0])
-        raise BenchmarkFileError(f"column 'index' repeats index {dup}")
-    every = all_cells()
-    bad = index[(index < 0) | (index >= len(every))]
-    if len(bad):
-        raise BenchmarkFileError(f"column 'index' has {int(bad.iloc[0])}, outside 0..{len(every) - 1}")
-    for row, (i, arch) in enumerate(zip(index.to_numpy(), frame["arch"].to_numpy())):
-        if not isinstance(arch, str):
-            raise BenchmarkFileError(f"row {row}: arch is {arch!r}, not a string")
-        if every[i].to_string() != arch:
-            try:
-                cell = Cell.from_string(arch)
-            except ArchStringError as err:
-                raise BenchmarkFileError(f"row {row} (index {i}): {err}") from err
-            raise BenchmarkFileError(
-                f"row {row}: index {i} is {every[i]} in the official order, but the table says {cell}; "
-                "the table's index column does not follow the NAS-Bench-201 order"
-            )
-    metric_cols = [c for c in frame.columns if c not in KEY_COLUMNS]
-    out = pd.DataFrame({"index": index, "arch": frame["arch"].astype(str)})
-    ids = unique_ids()
-    out["unique_id"] = np.asarray([ids[i] for i in index.to_numpy()], dtype=np.int64)
-    for c in metric_cols:
-        try:
-            col = pd.to_numeric(frame[c], errors="raise").astype(np.float64)
-        except (ValueError, TypeError) as err:
-            raise BenchmarkFileError(f"metric column {c!r} is not numeric: {err}") from err
-        nans = int(col.isna().sum())
-        if nans and not allow_nan:
-            first = int(index[col.isna()].iloc[0])
-            raise BenchmarkFileError(f"metric column {c!r} has {nans} NaN value(s) (first at index {first})")
-        infinite = np.isinf(col.to_numpy())
-        if infinite.any():  # never admitted, not even with allow_nan: no ranking or score is defined for them
-            first = int(index[infinite].iloc[0])
-            raise BenchmarkFileError(f"metric column {c!r} has {int(infinite.sum())} infinite value(s) (first at "
-                                     f"index {first}); metric values must be finite numbers")
-        out[str(c)] = col.to_numpy()
-    return out.sort_values("index", kind="stable").reset_index(drop=True)
+__all__ = ["KEY_COLUMNS", "BenchmarkTable", "TableMeta"]

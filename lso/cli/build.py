@@ -44,11 +44,13 @@ def build(
     cache_path = cache if cache is not None else out.with_name(out.stem + ".runs.jsonl")
     check_cache(chosen, cache_path)
     _check_replaceable(out, chosen, cache_path, limit)
+    from lso.jobs import progress_bar
     from lso.nets.builder import BuildConfig, build_benchmark  # torch loads only when building
 
-    with os_errors("lso bench build"):
-        report = build_benchmark(BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device,
-                                             data_root=data_root, progress=progress, ray=ray))
+    config = BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device, data_root=data_root,
+                         ray=ray)
+    with os_errors("lso bench build"), progress_bar(f"training {chosen.name}", "run", enabled=progress) as reporter:
+        report = build_benchmark(config, reporter=reporter)
     median = "-" if report.median_run_s is None else f"{report.median_run_s:.2f}s"
     make_console().print(
         f"wrote [bold]{report.table}[/]: {report.rows:,} rows ({'complete' if report.complete else 'partial'}); "

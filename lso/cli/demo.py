@@ -24,6 +24,7 @@ def demo(
     """Train a latent model on the default table (reused when already trained), then CR-LSO vs. evolution."""
     from lso.bench.default import default_table_path
     from lso.demo import DemoConfig, run_demo
+    from lso.jobs import progress_bar
 
     check_seed(seed)
     at_least(budget, "--budget", 1)
@@ -32,8 +33,9 @@ def demo(
     console = make_console()
     table = bench or default_table_path()
     console.print(f"[bold]lso demo[/] on {table} (seed {seed}, device {device}); outputs in {out}", highlight=False)
-    with os_errors("lso demo"):
-        result = run_demo(DemoConfig(table=table, out=out, budget=budget, epochs=epochs, seed=seed, device=device))
+    with os_errors("lso demo"), progress_bar("demo") as reporter:
+        result = run_demo(DemoConfig(table=table, out=out, budget=budget, epochs=epochs, seed=seed, device=device),
+                          reporter=reporter)
     m = result.metrics
     console.print(f"{result.summary['cells']} cells, {result.summary['unique']} unique. Run {result.run_dir}: "
                   f"reconstruction {m.reconstruction_accuracy:.4f}, validity {m.validity:.3f}, "

@@ -31,6 +31,7 @@ def milenas(
 ) -> None:
     """Search, derive the argmax cell, score it; write RESULT.json (cell, scores, alpha history, time, device)."""
     check_seed(seed)
+    from lso.jobs import progress_bar
     from lso.search.milenas import MilenasConfig, build_oracle, run_milenas
 
     config = MilenasConfig(dataset=dataset, method=method, epochs=epochs, seed=seed, channels=channels,
@@ -38,17 +39,15 @@ def milenas(
     check_result_file(out, "milenas")
     oracle = build_oracle(dataset, bench=bench, signal=signal, report=report, protocol=protocol, device=device,
                           data_root=data_root)
-    with os_errors("lso milenas"):
-        result = run_milenas(config, oracle, data_root=data_root, device=device, progress=progress)
+    with os_errors("lso milenas"), progress_bar(f"{method} seed {seed}", "epoch", enabled=progress) as reporter:
+        result = run_milenas(config, oracle, data_root=data_root, device=device, reporter=reporter)
         result.save(out)
     ev = result.evaluation
     assert ev is not None
     collapse = " (COLLAPSED: parameter-free ops only)" if result.collapsed else ""
     make_console().print(
         f"{method} seed {seed}: {result.cell}{collapse}; {result.signal_name} {ev.signal:.2f}, "
-        f"{result.report_name} {ev.report:.2f}; search {result.search_seconds:.1f}s on {result.device}; wrote {out}",
-        highlight=False,
-        soft_wrap=True,
+        f"{result.report_name} {ev.report:.2f}; search {result.search_seconds:.1f}s on {result.device}; wrote {out}"
     )
 
 

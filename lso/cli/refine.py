@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from lso.cli.console import make_console
@@ -11,6 +11,10 @@ from lso.cli.console import make_console
 from lso.cli.checks import (MAX_SEEDS, SEED_MAX, at_least, check_output_folder, check_result_file, check_seed, finite,
                             os_errors, refine_marker, split_names)
 from lso.errors import LsoError
+from lso.jobs import progress_bar
+
+if TYPE_CHECKING:
+    from lso.growth.refine import RefineConfig
 
 _HELP = (
     "Grow an NB201 architecture by neuron splitting: lso refine --arch STR --dataset digits --method s3d --rounds 3 "
@@ -28,7 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="refine")
 
 
-_METHODS = ("s3d", "s2d", "random", "scratch")  # lso.growth.refine.METHODS
+_METHODS = ("s3d", "s2d", "random", "scratch")  # lso.growth.refine.REFINE_METHODS, without importing torch
 _COMPARE_OUTPUTS = ("rounds.csv", "final.csv", "accuracy_vs_params.html", "results.json")
 _MULT_MAX = 1.0
 
@@ -56,23 +60,43 @@ def _check_settings(arch: str, method_names: list[str], rounds: int, budget_para
     return names
 
 
+# Options both commands take (one declaration each; typer reads them, it does not change them).
+_ROUNDS = typer.Option(3, "--rounds", help="Splitting rounds after training the start network (>= 1).")
+_BUDGET = typer.Option(None, "--budget-params", help="Final parameter count (default: NB201's size of the cell).")
+_DEVICE = typer.Option("auto", "--device", help="auto, cpu or cuda[:k].")
+_PROTOCOL = typer.Option(None, "--protocol", help="Training protocol (default: the dataset's).")
+_FINETUNE = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after each split (>= 0).")
+_INNER = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1].")
+_STAGE = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1].")
+_GROUPS_OPTION = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated).")
+
+
+def _config(arch: str, dataset: str, method: str, rounds: int, budget_params: int | None, seed: int,
+            protocol: str | None, finetune_epochs: int, inner_mult: float, stage_mult: float, groups: list[str]) -> RefineConfig:
+    """The ``RefineConfig`` of these options (imported here: torch loads only when a command runs)."""
+    from lso.growth.refine import RefineConfig
+
+    return RefineConfig(arch=arch, dataset=dataset, method=method, rounds=rounds, budget_params=budget_params,
+                        seed=seed, protocol=protocol, finetune_epochs=finetune_epochs, inner_mult=inner_mult,
+                        stage_mult=stage_mult, groups=tuple(groups))
+
+
 def refine(
     ctx: typer.Context,
     arch: Optional[str] = typer.Option(None, "--arch", help="NB201 cell string."),
     dataset: str = typer.Option("digits", "--dataset", help="Registered dataset the network trains on."),
     method: str = typer.Option("s3d", "--method", help="s3d, s2d, random or scratch."),
-    rounds: int = typer.Option(3, "--rounds", help="Splitting rounds after training the start network (>= 1)."),
-    budget_params: Optional[int] = typer.Option(None, "--budget-params",
-                                                help="Final parameter count (default: NB201's size of the cell)."),
+    rounds: int = _ROUNDS,
+    budget_params: Optional[int] = _BUDGET,
     seed: int = typer.Option(0, "--seed", help=f"Seed of the weights, batch order and random choices (0..{SEED_MAX})."),
     out: Optional[Path] = typer.Option(None, "--out", help="RESULT.json to write (a new file, or an earlier refine "
                                        "result; checked before training)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:k]."),
-    protocol: Optional[str] = typer.Option(None, "--protocol", help="Training protocol (default: the dataset's)."),
-    finetune_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after each split (>= 0)."),
-    inner_mult: float = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1]."),
-    stage_mult: float = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1]."),
-    groups: str = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated)."),
+    device: str = _DEVICE,
+    protocol: Optional[str] = _PROTOCOL,
+    finetune_epochs: int = _FINETUNE,
+    inner_mult: float = _INNER,
+    stage_mult: float = _STAGE,
+    groups: str = _GROUPS_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the rounds."),
 ) -> None:
     """Run one refine and write RESULT.json: {"rounds": [...], "config": {...}}."""
@@ -85,17 +109,17 @@ def refine(
     group_names = _check_settings(arch, [method], rounds, budget_params, finetune_epochs, inner_mult, stage_mult,
                                   groups)
     check_result_file(out, "refine")
+    config = _config(arch, dataset, method, rounds, budget_params, seed, protocol, finetune_epochs, inner_mult,
+                     stage_mult, group_names)
     from lso.growth.refine import refine as run_refine
 
-    with os_errors("lso refine"):
-        result = run_refine(arch, dataset, method, rounds, budget_params, seed, device, protocol=protocol,
-                            finetune_epochs=finetune_epochs, inner_mult=inner_mult, stage_mult=stage_mult,
-                            groups=group_names, progress=progress)
+    with os_errors("lso refine"), progress_bar(f"{method} seed {seed}", "round", enabled=progress) as bar:
+        result = run_refine(config, device=device, reporter=bar)
         result.save(out)
     first, last = result.rounds[0], result.final
     make_console().print(f"{method} seed {seed}: {first.params} -> {last.params} params, test accuracy "
-                    f"{first.test_accuracy:.2f} -> {last.test_accuracy:.2f} % on {last.device}; wrote {out}",
-                    highlight=False, soft_wrap=True)
+                         f"{first.test_accuracy:.2f} -> {last.test_accuracy:.2f} % on {last.device}; wrote {out}",
+                         highlight=False, soft_wrap=True)
 
 
 def compare(
@@ -104,15 +128,14 @@ def compare(
     seeds: int = typer.Option(3, "--seeds", help="Number of seeds (0..N-1)."),
     out: Path = typer.Option(..., "--out", help="Output folder (new, or an earlier refine comparison)."),
     methods: str = typer.Option("s3d,s2d,random,scratch", "--methods", help="Comma-separated methods, each once."),
-    rounds: int = typer.Option(3, "--rounds", help="Splitting rounds after training the start network (>= 1)."),
-    budget_params: Optional[int] = typer.Option(None, "--budget-params",
-                                                help="Final parameter count (default: NB201's size of the cell)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:k]."),
-    protocol: Optional[str] = typer.Option(None, "--protocol", help="Training protocol (default: the dataset's)."),
-    finetune_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after each split (>= 0)."),
-    inner_mult: float = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1]."),
-    stage_mult: float = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1]."),
-    groups: str = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated)."),
+    rounds: int = _ROUNDS,
+    budget_params: Optional[int] = _BUDGET,
+    device: str = _DEVICE,
+    protocol: Optional[str] = _PROTOCOL,
+    finetune_epochs: int = _FINETUNE,
+    inner_mult: float = _INNER,
+    stage_mult: float = _STAGE,
+    groups: str = _GROUPS_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the runs."),
 ) -> None:
     """Run methods x seeds; write rounds.csv, final.csv, accuracy_vs_params.html, results.json; print the table."""
@@ -123,15 +146,15 @@ def compare(
                                   groups)
     check_output_folder(out, _COMPARE_OUTPUTS, marker="results.json", recognise=refine_marker,
                         what="refine comparison")
-    from lso.growth.refine import compare_refine, write_refine_comparison
+    config = _config(arch, dataset, method_names[0], rounds, budget_params, 0, protocol, finetune_epochs, inner_mult,
+                     stage_mult, group_names)
+    from lso.growth.refine import compare_refine
+    from lso.report.refine import write_refine_comparison
 
-    with os_errors("lso refine compare"):
-        comparison = compare_refine(arch, dataset, methods=method_names, seeds=range(seeds), rounds=rounds,
-                                    budget_params=budget_params, device=device, progress=progress,
-                                    protocol=protocol, finetune_epochs=finetune_epochs, inner_mult=inner_mult,
-                                    stage_mult=stage_mult, groups=group_names)
+    with os_errors("lso refine compare"), progress_bar("refine compare", "round", enabled=progress) as bar:
+        comparison = compare_refine(config, methods=method_names, seeds=range(seeds), device=device, reporter=bar)
         files = write_refine_comparison(comparison, out)
     make_console().print(comparison.final_frame().to_string(index=False, float_format=lambda v: f"{v:.2f}"),
-                    highlight=False, soft_wrap=True)
+                         highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.rounds_csv}, {files.final_csv}, {files.plot}, {files.results_json}",
-                    highlight=False)
+                         highlight=False)

@@ -86,9 +86,7 @@ def search(
     direction = "" if oracle.maximize else " (minimised)"
     make_console().print(
         f"{result.method} seed {seed}: {result.num_queries} of {budget} queries ({sources}){stopped}; best {signal}"
-        f"{direction} {sig.format(best.signal)} -> {report} {rep.format(best.report)}{label}; {best.cell}; wrote {out}",
-        highlight=False,
-        soft_wrap=True,
+        f"{direction} {sig.format(best.signal)} -> {report} {rep.format(best.report)}{label}; {best.cell}; wrote {out}"
     )
 
 
@@ -136,7 +134,9 @@ def compare(
     from lso.bench import BenchmarkTable
     from lso.device import resolve_device
     from lso.search import search_metrics
-    from lso.search.compare import CompareConfig, compare_methods, default_target, write_comparison
+    from lso.jobs import progress_bar
+    from lso.report.search import write_comparison
+    from lso.search.compare import CompareConfig, compare_methods, default_target
 
     try:
         budget_list = tuple(int(b) for b in _split(budgets))
@@ -159,7 +159,8 @@ def compare(
                            signal=signal, report=report, target=target, horizon=horizon, minimize=minimize,
                            allow_run_mismatch=allow_run_mismatch)
     with os_errors("lso search compare"):
-        comparison = compare_methods(table, config, run_dir=run, device=dev, progress=progress)
+        with progress_bar("search runs", "run", enabled=progress) as reporter:
+            comparison = compare_methods(table, config, run_dir=run, device=dev, reporter=reporter)
         files = write_comparison(comparison, out)
     make_console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)

@@ -32,6 +32,7 @@ def train(
     """Train the graph VAE and the ICNN surrogate; write config, checkpoints, history and metrics.json to --out."""
     check_seed(seed)
     from lso.bench import BenchmarkTable
+    from lso.jobs import progress_bar
     from lso.train import TrainConfig, train_run
     from lso.train.run import check_run_out
 
@@ -39,8 +40,8 @@ def train(
     check_run_out(out, resume)  # before the table is read: a bad --out fails at once
     if metric is None:
         metric = BenchmarkTable.load(bench).default_metric("valid")
-    with os_errors("lso train"):
-        result = train_run(bench, metric, config, out, device=device, resume=resume, progress=progress)
+    with os_errors("lso train"), progress_bar("train", "epoch", enabled=progress) as reporter:
+        result = train_run(bench, metric, config, out, device=device, resume=resume, reporter=reporter)
     m = result.metrics
     make_console().print(
         f"trained {result.config.epochs} epochs in {m.train_seconds:.1f} s: reconstruction {m.reconstruction_accuracy:.4f}, "

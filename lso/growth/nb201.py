@@ -30,8 +30,8 @@ from lso.growth.schedule import GrowthConfig, candidates_from
 from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
 from lso.growth.sites import Consumer, NeuronSite, check_sites
 from lso.growth.splitting import second_derivative_of
-from lso.growth.stages import (apply_stage_splits, group_dim, group_width, stage_eigenpairs, stage_groups,
-                               stage_paths, stage_statistics)
+from lso.growth.stage_layout import apply_stage_splits, group_dim, group_width, stage_groups
+from lso.growth.stages import stage_eigenpairs, stage_paths, stage_statistics
 from lso.growth.statistics import LossFn, record_passes, site_statistics
 from lso.nets.network import Network, Widths
 from lso.nets.ops import ResNetBasicBlock

@@ -16,10 +16,7 @@ statistics). "Train the final width from scratch" is the caller's other baseline
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,8 +25,8 @@ from typing import Any, Protocol
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from lso.atomic import write_json
 from lso.growth.cost import CostModel, cost_model
 from lso.growth.errors import SplittingError
 from lso.growth.grow import SplitReport, apply_splits
@@ -38,8 +35,9 @@ from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
 from lso.growth.sites import NeuronSite, check_sites
 from lso.growth.splitting import second_derivative_of, site_eigenpairs
 from lso.growth.statistics import LossFn, SecondDerivative, SiteStatistics, collect_statistics
+from lso.jobs import Reporter
 
-METHODS = ("s3d", "s2d", "random")
+SPLIT_METHODS = ("s3d", "s2d", "random")
 TrainFn = Callable[[nn.Module, int], Mapping[str, float]]
 BatchesFn = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
 
@@ -77,8 +75,8 @@ class GrowthConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise SplittingError(f"unknown growth method {self.method!r}; use one of {', '.join(METHODS)}")
+        if self.method not in SPLIT_METHODS:
+            raise SplittingError(f"unknown growth method {self.method!r}; use one of {', '.join(SPLIT_METHODS)}")
         if self.copies not in (2, 4):
             raise SplittingError(f"copies must be 2 or 4, got {self.copies}")
         if self.rounds < 1:
@@ -114,14 +112,9 @@ class GrowthResult:
     def to_dict(self) -> dict[str, Any]:
         return {"config": dataclasses.asdict(self.config), "rounds": [dataclasses.asdict(r) for r in self.rounds]}
 
-    def save(self, path: str | Path) -> None:
-        """Write JSON atomically (temp file + ``os.replace``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
-        os.replace(tmp, path)
+    def save(self, path: str | Path) -> Path:
+        """Write JSON atomically (``lso.atomic.write_json``)."""
+        return write_json(path, self.to_dict())
 
 
 def splitting_candidates(model: nn.Module, sites: Sequence[NeuronSite], batches: Iterable, loss_fn: LossFn,
@@ -194,9 +187,13 @@ class SiteSpace:
 
 def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], train_fn: TrainFn,
                  value_batches: BatchesFn, loss_fn: LossFn, example: torch.Tensor, config: GrowthConfig, *,
-                 second_derivative: SecondDerivative | None = None, progress: bool = True) -> GrowthResult:
+                 second_derivative: SecondDerivative | None = None,
+                 reporter: Reporter | None = None) -> GrowthResult:
     """Run the schedule (module docstring) on ``model`` in place; ``space``: what may split (a ``SplitSpace``, or
-    single-layer sites with ``second_derivative``); ``example``: an input batch (sizes, MACs)."""
+    single-layer sites with ``second_derivative``); ``example``: an input batch (sizes, MACs).
+
+    ``reporter`` (``lso.jobs``): ``(r, rounds, message, params=)`` after round ``r = 0..rounds``; a stop request
+    raises ``Cancelled`` at the next report."""
     if not hasattr(space, "candidates"):
         space = SiteSpace(tuple(space), second_derivative)
     costs = space.costs(model, example)
@@ -209,7 +206,8 @@ def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], tra
     metrics = dict(train_fn(model, 0))
     records.append(RoundRecord(0, costs.base["params"], costs.base["macs"], {}, space.widths(model), 0.0,
                                time.perf_counter() - start, 0.0, metrics))
-    for r in tqdm(range(1, config.rounds + 1), desc=f"growth ({config.method})", disable=not progress):
+    _report(reporter, records[-1], config)
+    for r in range(1, config.rounds + 1):
         t0 = time.perf_counter()
         size = costs.base[config.metric]
         budget_r = size + math.ceil((config.budget - size) / (config.rounds - r + 1))
@@ -228,4 +226,11 @@ def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], tra
         costs = space.costs(model, example)  # after this round, and for the next one
         records.append(RoundRecord(r, costs.base["params"], costs.base["macs"], report.split, report.widths,
                                    t1 - t0, t2 - t1, predicted, metrics))
+        _report(reporter, records[-1], config)
     return GrowthResult(config=config, rounds=tuple(records))
+
+
+def _report(reporter: Reporter | None, record: RoundRecord, config: GrowthConfig) -> None:
+    if reporter is not None:
+        reporter(record.round, config.rounds, f"growth ({config.method}): round {record.round}/{config.rounds}, "
+                 f"{record.params} parameters", params=float(record.params))

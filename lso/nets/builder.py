@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from statistics import fmean, median
+from typing import Callable
 
 import torch
-from tqdm.auto import tqdm
 
 from lso.bench.table import BenchmarkTable, TableMeta
 from lso.data.datasets import ImageDataset, load_dataset
 from lso.errors import LsoError
+from lso.jobs import Reporter
 from lso.nets.cache import RunCache
 from lso.device import describe_device, resolve_device
 from lso.nets.protocol import TrainProtocol
@@ -52,7 +53,6 @@ class BuildConfig:
     limit: int | None = None
     device: str = "cpu"
     data_root: Path | None = None
-    progress: bool = True
     ray: str | None = None
 
     @property
@@ -175,11 +175,12 @@ def _worker_train(arch: str, seed: int) -> TrainResult:
     return train_cell(arch, _worker_data["protocol"], data, seed, _worker_data["device"])  # type: ignore[arg-type]
 
 
-def build_benchmark(config: BuildConfig) -> BuildReport:
+def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) -> BuildReport:
     """Train every pending (class, seed) run of ``config.protocol``, then write the table to ``config.out``.
 
     Resumes from the cache; the table (Parquet, atomic write) holds all 15,625 rows when every class is done.
-    Progress (with ETA) is shown unless ``config.progress`` is False.
+    ``reporter`` gets ``(runs finished, runs pending, message)`` at the start and after every run (trained, or
+    failed on Ray); a stop request (``lso.jobs.Cancelled``) ends the build there, with the finished runs cached.
 
     Raises:
         LsoError: for bad settings (workers < 0), a cache of another protocol, an unknown dataset or a missing
@@ -201,25 +202,31 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
         cache.put(Cell.from_string(result.arch).canonical(), result)
         seconds.append(result.wall_time_s)
 
-    bar = tqdm(total=len(pending), desc=f"training {protocol.name}", unit="run", disable=not config.progress)
+    finished = 0
+
+    def advance() -> None:
+        nonlocal finished
+        finished += 1
+        if reporter is not None:
+            reporter(finished, len(pending), f"{finished}/{len(pending)} runs of {protocol.name}")
+
+    if reporter is not None:
+        reporter(0, len(pending), f"{runs_cached} runs cached, {len(pending)} to train")
     ran_on = ""
     failed: list[str] = []
-    try:
-        if config.ray is not None:
-            if pending:
-                from lso.nets.ray_runner import run_on_ray
+    if config.ray is not None:
+        if pending:
+            from lso.nets.ray_runner import run_on_ray
 
-                ran_on = run_on_ray(config.ray, protocol, config.data_root, config.device, pending, done,
-                                    lambda: bar.update(1), failed=failed.append)
-        elif config.workers == 0:
-            data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
-            for arch, seed in pending:
-                done(train_cell(arch, protocol, data, seed, device))  # type: ignore[arg-type]
-                bar.update(1)
-        elif pending:
-            _run_pool(config, str(device), pending, done, bar)
-    finally:
-        bar.close()
+            ran_on = run_on_ray(config.ray, protocol, config.data_root, config.device, pending, done, advance,
+                                failed=failed.append)
+    elif config.workers == 0:
+        data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
+        for arch, seed in pending:
+            done(train_cell(arch, protocol, data, seed, device))  # type: ignore[arg-type]
+            advance()
+    elif pending:
+        _run_pool(config, str(device), pending, done, advance)
     wall = time.perf_counter() - start
     if device is None:
         described = ran_on or f"ray cluster {config.ray} (nothing left to train)"
@@ -252,7 +259,8 @@ def build_benchmark(config: BuildConfig) -> BuildReport:
     )
 
 
-def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]], done, bar) -> None:
+def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]],
+              done: Callable[[TrainResult], None], advance: Callable[[], None]) -> None:
     """Feed ``pending`` jobs to spawned workers, keeping at most 2 per worker queued (so an interrupt loses little).
 
     Each worker ends when this process does (``die_with_parent``), however this process ends; a worker that dies
@@ -279,7 +287,7 @@ def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]], 
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     done(future.result())
-                    bar.update(1)
+                    advance()
         except BrokenProcessPool as err:
             raise LsoError(f"a worker process died unexpectedly (killed, or out of memory?): {err}; the runs that "
                            f"finished are in the cache {config.cache_path}; run the same command again to "

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from lso.atomic import write_text
 from lso.errors import LsoError
 from lso.nets.protocol import TrainProtocol
 from lso.nets.trainer import TrainResult
@@ -85,17 +85,4 @@ class RunCache:
         for record in records[1:]:
             self._runs[(record["key"], int(record["seed"]))] = TrainResult.from_dict(record["result"])
         if tail:  # a write cut short by a kill: keep only whole lines
-            self._rewrite("\n".join(complete) + "\n")
-
-    def _rewrite(self, text: str) -> None:
-        assert self.path is not None
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            write_text(self.path, "\n".join(complete) + "\n")

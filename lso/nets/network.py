@@ -1,8 +1,10 @@
-"""The NAS-Bench-201 macro network around one cell.
+"""The NAS-Bench-201 macro network around one cell, on images (2-D) or signals (1-D).
 
 ``stem (Conv3x3 + BN) -> N cells @ C -> reduction -> N cells @ 2C -> reduction -> N cells @ 4C -> BN -> ReLU
 -> global average pool -> linear``. Shapes: ``[B, in_channels, S, S] -> [B, num_classes]`` (logits), with the
-resolution halved by each reduction block (S, S/2, S/4).
+resolution halved by each reduction block (S, S/2, S/4). With ``dims=1`` the same graph runs on signals
+``[B, in_channels, L]`` with every 2-D layer replaced by its 1-D counterpart (``lso.nets.ops``; the 1-D analytic
+counts are ``lso.nets.network1d``'s).
 
 Inside a cell, node 0 is the cell input and node ``j = sum_{i<j} op_{j<-i}(node i)``; node 3 is the output.
 """
@@ -15,7 +17,7 @@ import torch
 from torch import nn
 
 from lso.errors import LsoError
-from lso.nets.ops import ResNetBasicBlock, make_op
+from lso.nets.ops import ADAPTIVE_AVG_POOL, BATCH_NORM, CONV, ResNetBasicBlock, make_op
 from lso.space import EDGES, NUM_NODES, Cell, MacroConfig
 
 
@@ -35,7 +37,7 @@ class Widths:
 
 
 class CellModule(nn.Module):
-    """One NB201 cell at ``channels`` channels: ``[B, C, H, W] -> [B, C, H, W]``.
+    """One NB201 cell at ``channels`` channels: ``[B, C, H, W] -> [B, C, H, W]`` (``dims=1``: ``[B, C, L]``).
 
     Every edge holds its op module (so the parameter count is NAS-Bench-201's), but ``forward`` evaluates only
     live edges (``Cell.live_edges``): a dead edge is ``none`` (adds ``0``) or feeds a node that never reaches the
@@ -45,10 +47,10 @@ class CellModule(nn.Module):
     makes isomorphic cells compute exactly the same function, so they can share one training run.
     """
 
-    def __init__(self, cell: Cell, channels: int) -> None:
+    def __init__(self, cell: Cell, channels: int, dims: int = 2) -> None:
         super().__init__()
         self.cell = cell
-        self.edges = nn.ModuleList(make_op(op, channels) for op in cell.ops)
+        self.edges = nn.ModuleList(make_op(op, channels, dims=dims) for op in cell.ops)
         self._live = cell.live_edges()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -71,19 +73,25 @@ class CellModule(nn.Module):
 
 
 class Network(nn.Module):
-    """The NB201 macro network for ``cell`` with the sizes of ``macro``.
+    """The NB201 macro network for ``cell`` with the sizes of ``macro``, on images (``dims=2``) or signals of
+    length ``macro.input_size`` (``dims=1``, e.g. ``mnist1d``).
 
-    Shapes: ``[B, macro.in_channels, macro.input_size, macro.input_size] -> [B, macro.num_classes]``.
-    With the default ``widths`` (NB201's) its parameter count equals ``lso.space.num_params(cell, macro)``.
+    Shapes: ``[B, macro.in_channels, macro.input_size, macro.input_size] -> [B, macro.num_classes]`` (``dims=1``:
+    ``[B, macro.in_channels, macro.input_size] -> [B, macro.num_classes]``). With the default ``widths`` (NB201's)
+    its parameter count equals ``lso.space.num_params(cell, macro)`` (``dims=1``:
+    ``lso.nets.network1d.num_params_1d``).
 
     Raises:
-        LsoError: for sizes that cannot form the network (non-positive sizes, an input smaller than 4x4, which
-            two stride-2 reductions cannot halve twice).
+        LsoError: for sizes that cannot form the network (non-positive sizes, an input smaller than 4x4 or
+            shorter than 4, which two stride-2 reductions cannot halve twice) or ``dims`` other than 1 and 2.
     """
 
-    def __init__(self, cell: Cell | str, macro: MacroConfig = MacroConfig(), widths: Widths | None = None) -> None:
+    def __init__(self, cell: Cell | str, macro: MacroConfig = MacroConfig(), widths: Widths | None = None,
+                 dims: int = 2) -> None:
         super().__init__()
         cell = Cell.parse(cell)
+        if dims not in CONV:
+            raise LsoError(f"a network is for 1-D signals or 2-D images (dims 1 or 2), got dims {dims}")
         for name in ("channels", "cells_per_stage", "num_classes", "in_channels"):
             if getattr(macro, name) < 1:
                 raise LsoError(f"MacroConfig.{name} must be at least 1, got {getattr(macro, name)}")
@@ -96,22 +104,22 @@ class Network(nn.Module):
         self.macro = macro
         stages = widths.stages
         self.stem = nn.Sequential(
-            nn.Conv2d(macro.in_channels, stages[0], kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm2d(stages[0]),
+            CONV[dims](macro.in_channels, stages[0], kernel_size=3, padding=1, bias=False),
+            BATCH_NORM[dims](stages[0]),
         )
         layers: list[nn.Module] = []
         for stage, width in enumerate(stages):
             if stage > 0:
-                layers.append(ResNetBasicBlock(stages[stage - 1], width, widths.inner[stage - 1]))
-            layers.extend(CellModule(cell, width) for _ in range(macro.cells_per_stage))
+                layers.append(ResNetBasicBlock(stages[stage - 1], width, widths.inner[stage - 1], dims=dims))
+            layers.extend(CellModule(cell, width, dims=dims) for _ in range(macro.cells_per_stage))
         self.cells = nn.Sequential(*layers)
         # not in-place: lso.growth reads this ReLU's input (a splitting site)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(stages[2]), nn.ReLU(inplace=False))
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.lastact = nn.Sequential(BATCH_NORM[dims](stages[2]), nn.ReLU(inplace=False))
+        self.pool = ADAPTIVE_AVG_POOL[dims](1)
         self.classifier = nn.Linear(stages[2], macro.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]``."""
+        """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]`` (signals ``[B, in_channels, L]``)."""
         h = self.lastact(self.cells(self.stem(x)))
         return self.classifier(self.pool(h).flatten(1))
 

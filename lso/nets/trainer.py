@@ -12,7 +12,7 @@ from lso.data.datasets import ImageDataset
 from lso.device import describe_device, resolve_device
 from lso.nets.loop import evaluate_split, train_epochs
 from lso.nets.network import Network, count_params
-from lso.nets.network1d import Network1d, flops_1d
+from lso.nets.network1d import flops_1d
 from lso.nets.protocol import ProtocolError, TrainProtocol
 from lso.space import Cell, flops
 
@@ -58,7 +58,8 @@ def train_cell(
     seed: int,
     device: str | torch.device = "cpu",
 ) -> TrainResult:
-    """Train the NB201 network of ``cell`` (``Network1d`` for a 1-D dataset) on ``data`` with ``protocol`` and ``seed``; measure it on valid/test.
+    """Train the NB201 network of ``cell`` (1-D for a 1-D dataset) on ``data`` with ``protocol`` and ``seed``;
+    measure it on valid/test.
 
     The seed draws the initial weights (inside ``torch.random.fork_rng``, so the caller's global RNG is left as
     it was) and the batch order (a private ``torch.Generator``): on CPU with a fixed thread count the result is
@@ -79,7 +80,7 @@ def train_cell(
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = (Network(cell, macro) if data.spatial_dims == 2 else Network1d(cell, macro)).to(dev)
+        model = Network(cell, macro, dims=data.spatial_dims).to(dev)
     figures = train_epochs(model, train, protocol, protocol.epochs, torch.Generator().manual_seed(seed))
     valid_acc, valid_loss = evaluate_split(model, valid)
     test_acc, test_loss = evaluate_split(model, test)

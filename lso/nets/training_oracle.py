@@ -22,6 +22,18 @@ from lso.oracle import Evaluation
 from lso.space import Cell
 
 
+class _MeanOverSeeds:
+    """A read-only ``CellRecord`` attribute: the mean over its runs of the ``TrainResult`` field of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name
+
+    def __get__(self, record: CellRecord | None, owner: type | None = None) -> float:
+        if record is None:  # looked up on the class itself (help(), documentation tools)
+            return self  # type: ignore[return-value]
+        return fmean(getattr(r, self.field) for r in record.runs)
+
+
 @dataclass(frozen=True)
 class CellRecord:
     """All runs of one cell under one protocol (one per seed) and their means (percent)."""
@@ -29,17 +41,9 @@ class CellRecord:
     cell: Cell
     runs: tuple[TrainResult, ...]
 
-    @property
-    def train_acc(self) -> float:
-        return fmean(r.train_acc for r in self.runs)
-
-    @property
-    def valid_acc(self) -> float:
-        return fmean(r.valid_acc for r in self.runs)
-
-    @property
-    def test_acc(self) -> float:
-        return fmean(r.test_acc for r in self.runs)
+    train_acc = _MeanOverSeeds()
+    valid_acc = _MeanOverSeeds()
+    test_acc = _MeanOverSeeds()
 
     @property
     def wall_time_s(self) -> float:

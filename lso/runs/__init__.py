@@ -1,5 +1,6 @@
 """Training runs on disk: the run folder's format (``lso.runs.format``, the one owner of its file names and JSON
-keys) and the training configuration it records (``lso.runs.config``).
+keys, split into ``layout``, ``records``, ``readers`` and ``writers``) and the training configuration it records
+(``lso.runs.config``).
 
 It sits below the models, so that ``lso.models.workbench`` reads a run without reaching up into ``lso.train``
 (which writes runs and re-exports these names under their old paths).

@@ -8,29 +8,30 @@ protocol"); every output says so. A run that stopped before a budget B has no fi
 counts it) unless it stopped because every cell was queried. Directions come from the table (accuracy up,
 latency down) or ``minimize``; targets are reached in the report's direction. Each method's queries are broken
 down by source (``label``, ``initial``, ``latent``, ``neighbour``, ``fallback``, ...).
+
+This module returns data; the figure is ``lso.viz.search_figures.comparison_curves_figure`` and the files of
+``lso search compare`` are written by ``lso.report.search.write_comparison``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from lso.bench import BenchmarkTable
-from lso.errors import LsoError
 from lso.bench.metric_info import MetricInfo
-from lso.search.ledger import SPACE_EXHAUSTED, isomorphism_class
+from lso.errors import LsoError
+from lso.jobs import Reporter
 from lso.oracle import Evaluation
 from lso.search.oracle import TableOracle
 from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
-from lso.atomic import write_json as write_json_atomic
-from lso.atomic import write_text as write_text_atomic
 from lso.search.result import SearchResult
+from lso.search.summary import MethodSummary, summarise_method
 
 
 @dataclass(frozen=True)
@@ -115,31 +116,6 @@ def default_target(table: BenchmarkTable, report: str, share: float = 0.01) -> f
     if not len(values):
         raise LsoError(f"metric {report!r} has no finite value to set a target from")
     return float(np.quantile(values, 1 - share if info.direction == "max" else share))
-
-
-@dataclass(frozen=True)
-class MethodSummary:
-    """Medians over seeds for one method. ``inf`` queries: more than half of the seeds never got there.
-
-    Attributes:
-        report_at: median report of the best-by-signal cell, one per budget (NaN where a run stopped short).
-        sources: share of the method's queries (all seeds) per source, largest first.
-        stopped: how many runs ended before the horizon (the reasons are in each ``SearchResult.stopped``).
-    """
-
-    method: str
-    report_at: tuple[float, ...]
-    queries_to_target: float
-    reached_target: int
-    queries_to_optimum: float
-    found_optimum: int
-    overhead_seconds: float  # median search time excluding the oracle, per run of `horizon` queries
-    sources: tuple[tuple[str, float], ...] = ()
-    stopped: int = 0
-
-    def source_mix(self) -> str:
-        """``"latent 62%, neighbour 30%, initial 8%"``."""
-        return ", ".join(f"{name} {share:.0%}" for name, share in self.sources)
 
 
 @dataclass(frozen=True)
@@ -243,12 +219,16 @@ def compare_methods(
     registry: MethodRegistry | None = None,
     run_dir: str | Path | None = None,
     device: str = "cpu",
-    progress: bool = True,
+    reporter: Reporter | None = None,
 ) -> Comparison:
     """Run every method with every seed for ``config.horizon`` queries on a table oracle and summarise.
 
     Every method is checked before the first run (unknown names, a latent method's run and budget:
     ``lso.search.registry.check_search``), so a bad setting fails at once, not after the baselines ran.
+
+    ``reporter`` gets ``(runs done, runs in all, "method seed s")`` before each run and ``(runs in all, runs in
+    all, ...)`` after the last; it raises ``lso.jobs.Cancelled`` on a stop request, so a stopped comparison ends
+    between two runs and returns nothing.
     """
     oracle = TableOracle(table, config.signal, config.report, minimize=config.minimize)
     registry = registry or default_registry()
@@ -258,131 +238,19 @@ def compare_methods(
                      allow_run_mismatch=config.allow_run_mismatch)
     optimum = oracle.optimum()
     runs = [(spec, seed) for spec in specs for seed in config.seeds]
-    results = tuple(
-        run_search(spec, oracle, budget=config.horizon, seed=seed, run_dir=run_dir if spec.needs_run else None,
-                   device=device, allow_run_mismatch=config.allow_run_mismatch)
-        for spec, seed in tqdm(runs, desc="search runs", disable=not progress)
-    )
+    found = []
+    for done, (spec, seed) in enumerate(runs):
+        if reporter is not None:
+            reporter(done, len(runs), f"{spec.name} seed {seed}")
+        found.append(run_search(spec, oracle, budget=config.horizon, seed=seed,
+                                run_dir=run_dir if spec.needs_run else None, device=device,
+                                allow_run_mismatch=config.allow_run_mismatch))
+    if reporter is not None:
+        reporter(len(runs), len(runs), "summarising")
+    results = tuple(found)
     report_info = oracle.report_info
-    summaries = tuple(_summary(m, [r for r in results if r.method == m], config, optimum, report_info)
+    summaries = tuple(summarise_method(m, [r for r in results if r.method == m], budgets=config.budgets,
+                                       target=config.target, optimum=optimum, report_info=report_info)
                       for m in config.methods)
     return Comparison(config=config, optimum=optimum, results=results, summaries=summaries,
                       signal_info=oracle.signal_info, report_info=report_info)
-
-
-def _summary(method: str, results: list[SearchResult], config: CompareConfig, optimum: Evaluation,
-             report_info: MetricInfo) -> MethodSummary:
-    target_hits, optimum_hits = [], []
-    opt_class = isomorphism_class(optimum.cell)
-    maximize = report_info.direction == "max"
-    for r in results:
-        curve = r.best_so_far()
-        hit = curve.first_reaching(config.target, maximize=maximize)
-        target_hits.append(float(hit) if hit is not None else math.inf)
-        found = [k for k, p in enumerate(curve.position) if isomorphism_class(r.evaluations[int(p)].cell) == opt_class]
-        optimum_hits.append(float(found[0] + 1) if found else math.inf)
-    report_at = []
-    for b in config.budgets:
-        values = [r.best_so_far().report_at(b, carry=r.stopped == SPACE_EXHAUSTED) for r in results]
-        report_at.append(float(np.median(values)) if not np.isnan(values).any() else float("nan"))
-    counts: dict[str, int] = {}
-    for r in results:
-        for source, n in r.source_counts().items():
-            counts[source] = counts.get(source, 0) + n
-    total = max(1, sum(counts.values()))
-    return MethodSummary(
-        method=method,
-        report_at=tuple(report_at),
-        queries_to_target=_median(target_hits),
-        reached_target=sum(not math.isinf(h) for h in target_hits),
-        queries_to_optimum=_median(optimum_hits),
-        found_optimum=sum(not math.isinf(h) for h in optimum_hits),
-        overhead_seconds=float(np.median([r.overhead_seconds for r in results])),
-        sources=tuple(sorted(((k, v / total) for k, v in counts.items()), key=lambda kv: -kv[1])),
-        stopped=sum(r.stopped is not None for r in results),
-    )
-
-
-def _median(values: list[float]) -> float:
-    """Median that treats never-reached (inf) as larger than everything: inf when it falls among them."""
-    ordered = sorted(values)
-    n = len(ordered)
-    mid = ordered[(n - 1) // 2 : n // 2 + 1]
-    return math.inf if any(math.isinf(v) for v in mid) else float(sum(mid) / len(mid))
-
-
-def best_so_far_figure(comparison: Comparison):  # -> plotly.graph_objects.Figure
-    """Median (line) and 25-75 % band (shaded) of the best-by-signal cell's report vs queries, per method."""
-    import plotly.graph_objects as go
-
-    cfg = comparison.config
-    frame = comparison.curves_frame()
-    fig = go.Figure()
-    palette = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-    for k, method in enumerate(cfg.methods):
-        wide = frame[frame.method == method].pivot(index="queries", columns="seed", values="best_report")
-        x = wide.index.to_numpy()
-        lo, mid, hi = (np.nanpercentile(wide.to_numpy(), q, axis=1) for q in (25, 50, 75))
-        color = palette[k % len(palette)]
-        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
-                                 fillcolor=color, opacity=0.15, line={"width": 0}, hoverinfo="skip",
-                                 showlegend=False, legendgroup=method))
-        fig.add_trace(go.Scatter(x=x, y=mid, mode="lines", name=method, line={"color": color}, legendgroup=method))
-    fig.add_hline(y=comparison.optimum.report, line_dash="dot", annotation_text="optimum (best by signal)")
-    fig.update_layout(
-        title=f"Best-so-far {cfg.report} of the best-by-{cfg.signal} cell<br><sub>{comparison.title()}</sub>",
-        xaxis_title="queries (labelled cells seen)",
-        yaxis_title=_axis_title(cfg.report, comparison.report_info),
-        template="plotly_white",
-    )
-    return fig
-
-
-def _axis_title(metric: str, info: MetricInfo | None) -> str:
-    """``cifar10_test (%)`` for a percent metric, the bare name otherwise (no "%" on a latency)."""
-    return f"{metric} ({info.unit})" if info is not None and info.unit else metric
-
-
-@dataclass(frozen=True)
-class ComparisonFiles:
-    """Where ``write_comparison`` put things."""
-
-    table_csv: Path
-    table_md: Path
-    curves_csv: Path
-    plot: Path
-    summary_json: Path
-
-
-def write_comparison(comparison: Comparison, out_dir: str | Path) -> ComparisonFiles:
-    """Write comparison.csv/.md, curves.csv, best_so_far.html (plotly, self-contained) and comparison.json."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = ComparisonFiles(
-        table_csv=write_text_atomic(out / "comparison.csv", comparison.to_frame().to_csv(index=False)),
-        table_md=write_text_atomic(out / "comparison.md", comparison.to_markdown()),
-        curves_csv=write_text_atomic(out / "curves.csv", comparison.curves_frame().to_csv(index=False)),
-        plot=write_text_atomic(out / "best_so_far.html", best_so_far_figure(comparison).to_html(include_plotlyjs=True)),
-        summary_json=write_json_atomic(
-            out / "comparison.json",
-            {
-                "config": asdict(comparison.config),
-                "oracle_protocol": comparison.config.oracle_protocol,
-                "direction": {"signal": comparison.signal_info.direction if comparison.signal_info else "max",
-                              "report": comparison.report_info.direction if comparison.report_info else "max"},
-                "optimum": {"arch": comparison.optimum.cell.to_string(), "signal": comparison.optimum.signal,
-                            "report": comparison.optimum.report},
-                "summaries": [
-                    {**asdict(s), "queries_to_target": _json_num(s.queries_to_target),
-                     "queries_to_optimum": _json_num(s.queries_to_optimum),
-                     "report_at": [_json_num(v) for v in s.report_at], "sources": dict(s.sources)}
-                    for s in comparison.summaries
-                ],
-            },
-        ),
-    )
-    return files
-
-
-def _json_num(value: float) -> float | None:
-    return None if not math.isfinite(value) else value

@@ -89,25 +89,21 @@ def fit(
     targets: Targets,
     config: TrainConfig,
     *,
-    progress: bool = True,
-    on_epoch_end: Callable[[TrainState], None] | None = None,
+    checkpoint: Callable[[TrainState], None] | None = None,
     reporter: Reporter | None = None,
 ) -> TrainState:
     """Train ``state`` from ``state.epoch`` up to ``config.epochs`` epochs on ``graphs`` (its device is the
-    models'), calling ``on_epoch_end(state)`` after each epoch (checkpointing). Returns the same state.
+    models'), calling ``checkpoint(state)`` after each epoch (to save it). Returns the same state.
 
-    ``reporter``: called after ``on_epoch_end`` with ``(epoch, config.epochs, message, **losses)`` (the epoch's
+    ``reporter``: called after ``checkpoint`` with ``(epoch, config.epochs, message, **losses)`` (the epoch's
     ``EpochStats`` fields but ``epoch``); it raises ``lso.jobs.Cancelled`` on a stop request, which is also checked
     before every batch, so a stopped run ends at the last finished (checkpointed) epoch."""
-    from tqdm.auto import tqdm
-
     gvae, icnn, generator = state.gvae, state.icnn, state.generator
     device = graphs.ops.device
     n, m = graphs.num_graphs, len(targets.labelled_rows)
     labelled_rows = targets.labelled_rows.to(device)
     labelled_y = targets.labelled_y.to(device)
     pseudo_y = targets.pseudo_y.to(device) if targets.pseudo_y is not None else None
-    bar = tqdm(total=config.epochs, initial=state.epoch, desc="train", unit="epoch", disable=not progress, leave=False)
     while state.epoch < config.epochs:
         gvae.train()
         start = time.perf_counter()
@@ -159,15 +155,12 @@ def fit(
             seconds=time.perf_counter() - start,
         )
         state.history.append(stats)
-        bar.update(1)
-        bar.set_postfix(loss=f"{stats.loss:.3f}", rec=f"{stats.recon_acc:.3f}", sur=f"{stats.surrogate:.3f}")
-        if on_epoch_end is not None:
-            on_epoch_end(state)
+        if checkpoint is not None:
+            checkpoint(state)
         if reporter is not None:
             figures = {k: v for k, v in asdict(stats).items() if k != "epoch"}
             reporter(state.epoch, config.epochs, f"epoch {state.epoch}/{config.epochs}, loss {stats.loss:.3f}, "
                      f"reconstruction {stats.recon_acc:.3f}", **figures)
-    bar.close()
     gvae.eval()
     return state
 

@@ -5,7 +5,7 @@ Reproducibility: every random draw comes from generators seeded by ``TrainConfig
 ``default_rng(seed)``, model init ``manual_seed(seed)`` in a forked RNG, shuffling ``seed + 1``, noise ``seed + 2``,
 predictor ``seed + 3``, the metrics' samples, of the encodings' Gaussian and of N(0, I), ``seed``). A resumed run
 restores the generators' states, so it ends with the same weights as an uninterrupted one. All files are written
-atomically.
+atomically. The figures of ``metrics.json`` are measured by ``lso.train.quality``.
 """
 
 from __future__ import annotations
@@ -21,29 +21,20 @@ from typing import Callable
 import numpy as np
 import torch
 
+from lso.atomic import check_writable_dir, save_tensors, write_text
 from lso.bench import BenchmarkTable
 from lso.data.graphs import all_graphs
-from lso.errors import LsoError
-from lso.jobs import Reporter
-from lso.atomic import check_writable_dir, save_tensors, write_text
-from lso.runs.config import TrainConfig
 from lso.device import resolve_device
-from lso.train.fit import EpochStats, Targets, TrainState, fit, new_state
+from lso.jobs import Reporter
+from lso.runs.config import TrainConfig
 from lso.runs.format import (LabelSet, RunFormatError, RunLayout, RunMetrics, RunRecord, TableRecord, claim_run,
-                              read_checkpoint, read_labels, read_metrics, read_pseudo_labels, read_record,
-                              write_checkpoint, write_labels, write_metrics, write_pseudo_labels)
+                             read_checkpoint, read_pseudo_labels, read_record, write_checkpoint, write_labels,
+                             write_metrics, write_pseudo_labels)
+from lso.train.errors import RunError
+from lso.train.fit import EpochStats, Targets, TrainState, fit, new_state
 from lso.train.labels import sample_labels
-from lso.models.gvae import GVAE
-from lso.models.icnn import ICNN
-from lso.train.metrics import (encodings_quality, prior_quality, rank_correlations, reconstruction_accuracy,
-                                surrogate_scores, unlabelled_class_rows)
 from lso.train.pseudo import fit_predictor, predict_all
-
-PRIOR_SAMPLES = 10_000
-
-
-class RunError(LsoError):
-    """A run directory that cannot be written, resumed or read (exists already, unfinished, mismatched)."""
+from lso.train.quality import measure_quality, predictor_spearman
 
 
 @dataclass(frozen=True)
@@ -79,14 +70,13 @@ def train_run(
     *,
     device: str | torch.device = "cpu",
     resume: bool = False,
-    progress: bool = True,
-    on_epoch_end: Callable[[TrainState], None] | None = None,
+    after_checkpoint: Callable[[TrainState], None] | None = None,
     reporter: Reporter | None = None,
 ) -> RunResult:
     """Train G-VAE + ICNN on all NB201 cells with labels from ``table_path``'s ``metric``; write the run to ``out``.
 
     ``resume=True`` continues an interrupted run in ``out`` (same table, metric and config required).
-    ``on_epoch_end(state)`` is called after each epoch's checkpoint is on disk.
+    ``after_checkpoint(state)`` is called after each epoch's checkpoint is on disk (a hook, e.g. to copy it away).
     ``reporter`` (``lso.jobs``) gets ``(epoch, config.epochs, message, **losses)`` after each checkpoint (the epoch's
     ``EpochStats``), and raises ``Cancelled`` on a stop request: the run directory is then an unfinished run that
     ``resume=True`` continues from its last finished epoch.
@@ -134,10 +124,10 @@ def train_run(
         write_checkpoint(layout, epoch=s.epoch, gvae=s.gvae.state_dict(), icnn=s.icnn.state_dict(),
                          optimiser=s.optimiser.state_dict(), generator=s.generator.get_state(),
                          noise=s.noise.get_state(), history=[asdict(h) for h in s.history], train_seconds=elapsed)
-        if on_epoch_end is not None:
-            on_epoch_end(s)
+        if after_checkpoint is not None:
+            after_checkpoint(s)
 
-    fit(state, graphs, targets, config, progress=progress, on_epoch_end=checkpoint, reporter=reporter)
+    fit(state, graphs, targets, config, checkpoint=checkpoint, reporter=reporter)
     if reporter is not None:
         reporter(state.epoch, config.epochs, "evaluating: reconstruction, prior samples, rank correlation")
     train_seconds = prior_seconds + time.perf_counter() - started
@@ -145,117 +135,10 @@ def train_run(
     save_tensors(layout.surrogate, state.icnn.state_dict())
     write_text(layout.history, _history_csv(state.history))
 
-    metrics = evaluate(state, graphs, table, metric, labels, config.seed, train_seconds,
-                       predictor_spearman=_predictor_spearman(pseudo_y, table, metric, labels))
+    metrics = measure_quality(state.gvae, state.icnn, graphs, table, metric, labels, config.seed, train_seconds,
+                              predictor_spearman=predictor_spearman(pseudo_y, table, metric, labels))
     write_metrics(layout, metrics)
     return RunResult(layout.root, config, metric, metrics, tuple(state.history), resumed_from)
-
-
-def evaluate(state: TrainState, graphs, table: BenchmarkTable, metric: str, labels: LabelSet, seed: int,
-             train_seconds: float, predictor_spearman: float = float("nan")) -> RunMetrics:
-    """The figures of ``metrics.json`` for the trained ``state`` (see ``lso.train.metrics``)."""
-    return evaluate_models(state.gvae, state.icnn, graphs, table, metric, labels, seed, train_seconds,
-                           predictor_spearman=predictor_spearman)
-
-
-def evaluate_models(gvae: GVAE, icnn: ICNN, graphs, table: BenchmarkTable, metric: str, labels: LabelSet, seed: int,
-                    train_seconds: float, predictor_spearman: float = float("nan")) -> RunMetrics:
-    """The figures of ``metrics.json`` for a G-VAE and its ICNN (``lso.train.metrics`` gives the formulas).
-
-    ``graphs``: all 15,625 cells (the G-VAE's training set; ``mu [15625, d]`` is encoded from them). Generation
-    quality samples ``PRIOR_SAMPLES`` latents from the encodings' Gaussian (generator seeded ``seed``); the earlier
-    N(0, I) figures use the same seed. Rank correlations use the unlabelled classes of ``table`` once each.
-    """
-    gvae.eval()
-    icnn.eval()
-    start = time.perf_counter()
-    mu = gvae.encode_mean(graphs)
-    encode_seconds = time.perf_counter() - start
-    quality = encodings_quality(gvae, mu, PRIOR_SAMPLES, seed)
-    _, prior_strings, prior_classes = prior_quality(gvae, PRIOR_SAMPLES, seed)
-    scores = surrogate_scores(icnn, mu)
-    predicted, truth, _ = _unlabelled(scores, table, metric, labels)
-    rho, tau = rank_correlations(predicted, truth)
-    rows_rho = rank_correlations(*_unlabelled_rows(scores, table, metric, labels)[:2])[0]
-    return RunMetrics(
-        reconstruction_accuracy=reconstruction_accuracy(mu, gvae, graphs),
-        validity=quality.validity, uniqueness=quality.uniqueness, novelty=quality.novelty,
-        quality_protocol=quality.protocol, uniqueness_prior_strings=prior_strings,
-        uniqueness_prior_classes=prior_classes, prior_samples=PRIOR_SAMPLES,
-        spearman=rho, kendall=tau, correlation_cells=len(truth), spearman_unlabelled_rows=rows_rho,
-        surrogate_trained=bool(len(labels)), predictor_spearman=predictor_spearman,
-        train_seconds=train_seconds, encode_seconds=encode_seconds)
-
-
-def reevaluate(run_dir: str | Path, *, write: bool = False, device: str | torch.device = "cpu") -> RunMetrics:
-    """Recompute the ``metrics.json`` figures of the finished run in ``run_dir`` by the current rules.
-
-    Loads the saved G-VAE and final ICNN (``LatentModel.load``), the run's table (``config.json``'s record, a
-    relative path taken from the run directory; its checksum must match), ``labelled.json`` and, when present, the
-    pseudo-labels; ``train_seconds`` is kept from the old ``metrics.json`` (NaN without one), ``encode_seconds`` is
-    timed again (after one warm-up encoding). ``write=True`` replaces ``metrics.json`` (atomically). ``RunError``
-    when a file is missing or the table differs.
-    """
-    from lso.models.workbench import LatentModel
-
-    layout = RunLayout.at(run_dir)
-    for path in (layout.config, layout.labelled, layout.gvae, layout.surrogate):
-        if not path.exists():
-            raise RunError(f"cannot re-evaluate {layout.root}: {path.name} is missing")
-    try:
-        record = read_record(layout)
-        labels = read_labels(layout)
-    except RunFormatError as err:
-        raise RunError(f"cannot re-evaluate: {err}") from err
-    recorded = record.table or TableRecord()
-    table_path = layout.table_path(recorded.path)
-    if table_path is None or not table_path.exists():
-        raise RunError(f"cannot re-evaluate {layout.root}: its benchmark table {table_path} is not there")
-    table = BenchmarkTable.load(table_path)
-    if recorded.checksum and table.meta.checksum != recorded.checksum:
-        raise RunError(f"cannot re-evaluate {layout.root}: {table_path} is not the table it was trained on "
-                       "(checksum differs)")
-    metric = record.metric
-    table.require_metric(metric)
-    model = LatentModel.load(layout.root, device=device)
-    graphs = all_graphs(model.device)
-    model.gvae.encode_mean(graphs)  # warm-up, so that encode_seconds times the encoding, not first-call set-up
-    pseudo_y = read_pseudo_labels(layout)
-    old_seconds = float("nan")
-    if layout.is_finished():
-        try:
-            old_seconds = read_metrics(layout).train_seconds
-        except RunFormatError as err:
-            raise RunError(f"cannot re-evaluate: {err}") from err
-    metrics = evaluate_models(model.gvae, model.surrogate, graphs, table, metric, labels, record.seed,
-                              old_seconds, predictor_spearman=_predictor_spearman(pseudo_y, table, metric, labels))
-    if write:
-        write_metrics(layout, metrics)
-    return metrics
-
-
-def _unlabelled(scores_all: np.ndarray, table: BenchmarkTable, metric: str, labels: LabelSet):
-    """``(predicted [k], truth [k], official indices [k])`` on the unlabelled classes of ``table`` counted once
-    (``lso.train.metrics.unlabelled_class_rows``); ``scores_all [15625]`` in official index order."""
-    indices = table.indices()
-    values = table.values(metric)
-    rows = unlabelled_class_rows(indices, values, labels.indices)
-    return scores_all[indices[rows]], values[rows], indices[rows]
-
-
-def _unlabelled_rows(scores_all: np.ndarray, table: BenchmarkTable, metric: str, labels: LabelSet):
-    """The earlier row-wise selection: every row that is not itself labelled (twins of labelled cells included)."""
-    indices = table.indices()
-    keep = ~np.isin(indices, labels.indices)
-    return scores_all[indices[keep]], table.values(metric)[keep], indices[keep]
-
-
-def _predictor_spearman(pseudo_y: torch.Tensor | None, table: BenchmarkTable, metric: str, labels: LabelSet) -> float:
-    """Spearman of the pseudo-labels ``pseudo_y [15625]`` on the unlabelled classes counted once (NaN without)."""
-    if pseudo_y is None:
-        return float("nan")
-    predicted, truth, _ = _unlabelled(pseudo_y.cpu().double().numpy(), table, metric, labels)
-    return rank_correlations(predicted, truth)[0]
 
 
 def _pseudo_labels(layout: RunLayout, graphs, labels: LabelSet, config: TrainConfig, resume: bool) -> torch.Tensor:
@@ -383,5 +266,4 @@ def read_history(path: str | Path) -> list[EpochStats]:
                 for row in csv.DictReader(handle)]
 
 
-__all__ = ["RunError", "RunResult", "check_run_out", "evaluate", "evaluate_models", "package_versions", "read_history", "reevaluate",
-           "train_run"]
+__all__ = ["RunError", "RunResult", "check_run_out", "package_versions", "read_history", "train_run"]

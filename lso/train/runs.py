@@ -121,7 +121,7 @@ def resume_run(path: str | Path, *, device: str | torch.device = "cpu", reporter
     table = layout.table_path(record.table.path if record.table else "")
     if table is None or not table.exists():
         raise RunsError(f"cannot resume {layout.root}: its benchmark table {table!r} is not there any more")
-    return train_run(table, record.metric, record.config, layout.root, device=device, resume=True, progress=False,
+    return train_run(table, record.metric, record.config, layout.root, device=device, resume=True,
                      reporter=reporter)
 
 

@@ -1,4 +1,5 @@
-"""Figures of search runs: best-so-far curves (finished and live) and a run's queries drawn over the latent map."""
+"""Figures of search runs: best-so-far curves (finished runs, live runs, a comparison's medians over seeds) and a
+run's queries drawn over the latent map."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 from lso.bench.metric_info import MetricInfo
 from lso.jobs import ProgressEvent
 from lso.oracle import Evaluation
+from lso.search.compare import Comparison
 from lso.search.result import SearchResult
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -59,6 +61,42 @@ def _value_axis(first: SearchResult | None, signal_info: MetricInfo | None, repo
     names = first.report_name if first.oracle_protocol else f"{first.report_name} / {first.signal_name}"
     units = {info.unit for info in (signal_info, report_info) if info is not None}
     return f"{names} ({units.pop()})" if len(units) == 1 and "" not in units else names
+
+
+def comparison_curves_figure(comparison: Comparison) -> go.Figure:
+    """A comparison's best-so-far curves over seeds: per method, the median (line) and the 25-75 % band (shaded) of
+    the report of the best-by-signal cell after k queries, against k; the table optimum by signal is a dotted line.
+
+    One curve per method over all its seeds (``Comparison.curves_frame``), where ``best_so_far_figure`` draws each
+    run on its own."""
+    cfg = comparison.config
+    frame = comparison.curves_frame()
+    fig = go.Figure()
+    for k, method in enumerate(cfg.methods):
+        wide = frame[frame.method == method].pivot(index="queries", columns="seed", values="best_report")
+        x = wide.index.to_numpy()
+        lo, mid, hi = (np.nanpercentile(wide.to_numpy(), q, axis=1) for q in (25, 50, 75))
+        colour = _BAND_PALETTE[k % len(_BAND_PALETTE)]
+        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
+                                 fillcolor=colour, opacity=0.15, line={"width": 0}, hoverinfo="skip",
+                                 showlegend=False, legendgroup=method))
+        fig.add_trace(go.Scatter(x=x, y=mid, mode="lines", name=method, line={"color": colour}, legendgroup=method))
+    fig.add_hline(y=comparison.optimum.report, line_dash="dot", annotation_text="optimum (best by signal)")
+    fig.update_layout(
+        title=f"Best-so-far {cfg.report} of the best-by-{cfg.signal} cell<br><sub>{comparison.title()}</sub>",
+        xaxis_title="queries (labelled cells seen)",
+        yaxis_title=_metric_axis(cfg.report, comparison.report_info),
+        template="plotly_white",
+    )
+    return fig
+
+
+_BAND_PALETTE = PALETTE[:6]  # the comparison figure cycles six colours (its saved HTML stays as it was)
+
+
+def _metric_axis(metric: str, info: MetricInfo | None) -> str:
+    """``cifar10_test (%)`` for a percent metric, the bare name otherwise (no "%" on a latency)."""
+    return f"{metric} ({info.unit})" if info is not None and info.unit else metric
 
 
 def live_figure(events: Sequence[ProgressEvent], signal: str = "signal") -> go.Figure:

@@ -1,0 +1,123 @@
+"""The settings of one refine run (``RefineConfig``), checked when it is built, and the refine methods."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import cast
+
+from lso.errors import LsoError
+from lso.growth.nb201 import GROUPS
+from lso.growth.schedule import SPLIT_METHODS
+from lso.nets.protocol import TrainProtocol, default_protocol, get_protocol
+from lso.space import Cell
+
+# The three splitting methods of the growth schedule, plus the fixed-width baseline trained from scratch.
+REFINE_METHODS = (*SPLIT_METHODS, "scratch")
+ROUTES = ("fast", "exact")
+
+
+class RefineError(LsoError):
+    """Bad input to ``refine``: an unknown method, a budget below the starting size, impossible settings."""
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """How to refine one NB201 architecture (``lso.growth.refine.run.refine``).
+
+    Attributes:
+        arch: NB201 cell string or ``Cell``; stored as the cell's official string.
+        dataset: registered dataset name (``lso.data.datasets``), e.g. ``"digits"``.
+        method: one of ``REFINE_METHODS``: ``"s3d"``, ``"s2d"``, ``"random"`` or ``"scratch"``.
+        rounds: splitting rounds after round 0 (>= 1).
+        budget_params: final parameter count (whole network), >= 1; must be >= the starting network's (checked when
+            the run builds it). None: NB201's own size for the cell (``lso.space.num_params``).
+        seed: initial weights, batch order, random starts and random selection.
+        protocol: training protocol name or object; None: the dataset's first registered protocol. Stored as the
+            ``TrainProtocol`` itself; it gives the macro network (C, N), optimizer, lr, batch size, train subset and
+            round-0 epochs, and must be for ``dataset``.
+        finetune_epochs: epochs of fine-tuning after each split (>= 0).
+        inner_mult, stage_mult: the starting inner and stage widths as fractions of NB201's, in (0, 1].
+        groups: the width groups that grow (``lso.growth.nb201.GROUPS``; default all), at least one.
+        copies, c, eps, route, steps: S3D copies (2 or 4), weight bound (>= 1), step (>= 0), eigen route
+            (``"fast"`` or ``"exact"``), products per site (>= 1).
+        value_samples: first training images used for the splitting statistics (>= 2).
+
+    Raises (when built):
+        RefineError: every bad setting above, named in one message.
+        ArchStringError: an arch that is not an NB201 cell.
+        DatasetError, ProtocolError: an unknown dataset or protocol name.
+    """
+
+    arch: str | Cell
+    dataset: str = "digits"
+    method: str = "s3d"
+    rounds: int = 3
+    budget_params: int | None = None
+    seed: int = 0
+    protocol: str | TrainProtocol | None = None
+    finetune_epochs: int = 1
+    inner_mult: float = 0.25
+    stage_mult: float = 0.5
+    groups: tuple[str, ...] = GROUPS
+    copies: int = 2
+    c: float = 2.0
+    eps: float = 1e-2
+    route: str = "fast"
+    steps: int = 8
+    value_samples: int = 128
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(self.groups))
+        problems = _problems(self)
+        if problems:
+            raise RefineError("bad refine settings: " + "; ".join(problems))
+        object.__setattr__(self, "arch", Cell.parse(self.arch).to_string())
+        protocol = _resolve_protocol(self.protocol, self.dataset)
+        if protocol.dataset != self.dataset:
+            raise RefineError(f"protocol {protocol.name!r} is for dataset {protocol.dataset!r}, not "
+                              f"{self.dataset!r}")
+        object.__setattr__(self, "protocol", protocol)
+
+    @property
+    def cell(self) -> Cell:
+        return Cell.parse(self.arch)
+
+    @property
+    def train_protocol(self) -> TrainProtocol:
+        """``protocol`` as the ``TrainProtocol`` it was resolved to when the config was built."""
+        return cast(TrainProtocol, self.protocol)
+
+
+def _problems(config: RefineConfig) -> list[str]:
+    """Every bad number or name of ``config`` (the arch, dataset and protocol are checked by their own parsers)."""
+    out = []
+    if config.method not in REFINE_METHODS:
+        out.append(f"unknown refine method {config.method!r} (use one of {', '.join(REFINE_METHODS)})")
+    for name, value, least in (("rounds", config.rounds, 1), ("finetune_epochs", config.finetune_epochs, 0),
+                               ("value_samples", config.value_samples, 2), ("steps", config.steps, 1)):
+        if value < least:
+            out.append(f"{name} must be >= {least}, got {value}")
+    if config.budget_params is not None and config.budget_params < 1:
+        out.append(f"budget_params must be >= 1 or None, got {config.budget_params}")
+    for name, mult in (("inner_mult", config.inner_mult), ("stage_mult", config.stage_mult)):
+        if not 0.0 < mult <= 1.0:
+            out.append(f"{name} must be in (0, 1] (a fraction of NB201's widths), got {mult}")
+    unknown = [g for g in config.groups if g not in GROUPS]
+    if unknown or not config.groups or len(set(config.groups)) != len(config.groups):
+        out.append(f"groups must be distinct names among {', '.join(GROUPS)}, got {list(config.groups)}")
+    if config.copies not in (2, 4):
+        out.append(f"copies must be 2 or 4, got {config.copies}")
+    if not config.c >= 1.0 or not math.isfinite(config.c):
+        out.append(f"c must be a finite number >= 1, got {config.c}")
+    if not config.eps >= 0.0 or not math.isfinite(config.eps):
+        out.append(f"eps must be a finite number >= 0, got {config.eps}")
+    if config.route not in ROUTES:
+        out.append(f"unknown eigenpair route {config.route!r} (use {' or '.join(ROUTES)})")
+    return out
+
+
+def _resolve_protocol(protocol: str | TrainProtocol | None, dataset: str) -> TrainProtocol:
+    if isinstance(protocol, TrainProtocol):
+        return protocol
+    return default_protocol(dataset) if protocol is None else get_protocol(protocol)
