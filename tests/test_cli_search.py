@@ -55,7 +55,7 @@ def test_unknown_method_is_a_clear_error(nb201_dir, tmp_path, capsys):
     argv = ["search", "--bench", str(nb201_dir / "nb201_cifar10.csv"), "--method", "bogus", "--out",
             str(tmp_path / "r.json")]
     assert run_cli(argv) == 2
-    assert "unknown search method 'bogus'; available: crlso, ls, random, rea, surf" in capsys.readouterr().err
+    assert "unknown search method 'bogus'; available: bananas, crlso, ls, random, rea, surf" in capsys.readouterr().err
 
 
 def test_missing_options_are_named(tmp_path, capsys):

@@ -14,6 +14,7 @@ from lso.errors import LsoError
 from rich.table import Table
 
 from lso.bench import BenchmarkTable, ImportOptions, MetricInfo, import_to_file, parse_overrides
+from lso.jobs import progress_bar
 
 bench_app = typer.Typer(help="Benchmark tables: inspect them, query the best cells, import official files.", no_args_is_help=True)
 
@@ -121,14 +122,14 @@ def import_(
     ),
 ) -> None:
     """Convert a benchmark file into an lso Parquet table, once; later work reads only the table."""
-    options = ImportOptions(epochs=epochs, progress=progress, trust_pickle=trust_pickle, fidelity=fidelity,
+    options = ImportOptions(epochs=epochs, trust_pickle=trust_pickle, fidelity=fidelity,
                             directions=parse_overrides(direction or [], "direction"),
                             scales=parse_overrides(scale or [], "scale"))
     check_table_out(out)
     if out.resolve() == path.resolve():
         raise LsoError(f"--out {out} is the file being imported; choose another name")
-    with os_errors("lso bench import"):
-        table = import_to_file(kind.value, path, out, options)
+    with os_errors("lso bench import"), progress_bar(f"reading {kind.value}", "arch", enabled=progress) as reporter:
+        table = import_to_file(kind.value, path, out, options, reporter=reporter)
     console = make_console()
     console.print(
         f"wrote [bold]{out}[/]: {len(table):,} cells ({table.num_unique:,} unique) from {table.meta.source}, "
@@ -142,9 +143,12 @@ def import_(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``lso bench`` (info, top, import, build) to the application."""
+    """Add ``lso bench`` (info, top, import, build, proxies) to the application."""
     from lso.cli.build import add_build_command
+    from lso.cli.proxies import add_proxies_command
 
     if not any(c.name == "build" for c in bench_app.registered_commands):
         add_build_command(bench_app)
+    if not any(c.name == "proxies" for c in bench_app.registered_commands):
+        add_proxies_command(bench_app)
     app.add_typer(bench_app, name="bench")

@@ -74,6 +74,7 @@ _RESULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "search": ("a search result (lso search)", ("queries", "config")),
     "refine": ("a refine result (lso refine)", ("rounds", "config")),
     "milenas": ("a MiLeNAS result (lso milenas)", ("method", "arch", "signal_name")),
+    "proxies": ("a proxy study (lso bench proxies)", ("spearman", "cells")),
 }
 
 

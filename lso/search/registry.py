@@ -30,6 +30,7 @@ PLUGIN_MODULES: tuple[str, ...] = (
     "lso.search.local_search",
     "lso.search.gradient",  # CR-LSO (`crlso`)
     "lso.search.surfing",  # surfing (`surf`)
+    "lso.search.bananas",  # BANANAS (`bananas`), the model-based peer
 )
 """Modules that define ``METHODS``. A missing one (a third-party plugin not installed) is skipped."""
 
@@ -50,14 +51,14 @@ class SearchContext:
         seed: seed the runner must derive all its randomness from (``random.Random(seed)`` etc.).
         run_dir: training run directory (latent methods; None for the baselines).
         device: torch device string for methods that use torch (never hard-coded inside the library).
-        progress: show progress bars.
+
+    Progress goes through the ledger (``run_search``'s ``reporter`` hears of every charged query), not the context.
     """
 
     ledger: QueryLedger
     seed: int
     run_dir: Path | None = None
     device: str = "cpu"
-    progress: bool = False
 
 
 Runner = Callable[[Any, SearchContext], None]
@@ -137,7 +138,6 @@ def run_search(
     config: Any = None,
     run_dir: str | Path | None = None,
     device: str = "cpu",
-    progress: bool = False,
     precharge: tuple[Evaluation, ...] = (),
     registry: MethodRegistry | None = None,
     reporter: Reporter | None = None,
@@ -179,9 +179,9 @@ def run_search(
     run_path = Path(run_dir) if run_dir is not None else None
     run_check = check_search(spec, oracle, int(budget), run_path, precharged=len(precharge),
                              allow_run_mismatch=allow_run_mismatch)
-    ledger = QueryLedger(oracle, int(budget), on_charge=_progress(reporter, spec.name))
+    ledger = QueryLedger(oracle, int(budget), on_charge=_report_queries(reporter, spec.name))
     start = time.perf_counter()
-    context = SearchContext(ledger=ledger, seed=int(seed), run_dir=run_path, device=device, progress=progress)
+    context = SearchContext(ledger=ledger, seed=int(seed), run_dir=run_path, device=device)
     cancelled = False
     try:
         ledger.precharge(precharge)
@@ -244,7 +244,7 @@ def check_search(spec: SearchMethod, oracle: Oracle, budget: int, run_dir: str |
                      allow_mismatch=allow_run_mismatch)
 
 
-def _progress(reporter: Reporter | None, name: str) -> Callable[[QueryLedger, Evaluation], None] | None:
+def _report_queries(reporter: Reporter | None, name: str) -> Callable[[QueryLedger, Evaluation], None] | None:
     """A ledger ``on_charge`` hook reporting ``(spent, budget)`` and the best signal so far to ``reporter``."""
     if reporter is None:
         return None
