@@ -35,7 +35,7 @@ install-dev: $(DEV_STAMP)
 run: $(APP_STAMP)
 	$(BIN)/lso app $(APP_ARGS)
 
-# Debian's chromium for the one real-browser test (tests/test_browser.py); installed only where we are root.
+# Debian's chromium for the one real-browser test (tests/app/test_browser.py); installed only where we are root.
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing Debian's chromium for the browser test"; \

@@ -1,7 +1,7 @@
 """Render time of every workbench page on the default data (the embedded table and the shipped run).
 
 Each page runs in Streamlit's AppTest (in-process, no browser) in a fresh, empty workspace, after the libraries
-are imported (as in a running server; the cold start is what tests/test_browser.py measures): "first" is the
+are imported (as in a running server; the cold start is what tests/app/test_browser.py measures): "first" is the
 page's first render in a new session (it loads, encodes and caches what it needs), "rerun" a rerun of the same
 page (what a user waits for after moving a widget). The issue's target is the slowest page under 2 s.
 

@@ -1,6 +1,6 @@
 """Start ``lso app`` as a user does, wait for its Streamlit server, stop it with a signal, and find its children.
 
-Shared by tests/test_cli_app.py (the checkout's ``lso``) and tests/test_wheel.py (``lso`` from an installed wheel).
+Shared by tests/cli/test_cli_app.py (the checkout's ``lso``) and tests/test_wheel.py (``lso`` from an installed wheel).
 Linux only: children are read from /proc.
 """
 
@@ -24,17 +24,23 @@ def free_port() -> int:
 
 def children(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (from /proc)."""
-    found = []
+    return list(children_with_commands(pid))
+
+
+def children_with_commands(pid: int) -> dict[int, str]:
+    """``{pid: command line}`` of the living (not zombie) processes whose parent is ``pid`` (from /proc)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-        except OSError:
+            # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'
+            state, ppid = stat.rpartition(")")[2].split()[:2]
+            if int(ppid) == pid and state != "Z":
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
             continue
-        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'
-        if int(stat.rpartition(")")[2].split()[1]) == pid:
-            found.append(int(entry.name))
     return found
 
 

@@ -74,3 +74,4 @@ def toy_workspace(tmp_path: Path, monkeypatch) -> Path:
                                 ).save(root / "toy.parquet")
     monkeypatch.setenv("LSO_WORKSPACE", str(root))
     return root
+

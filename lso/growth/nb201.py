@@ -9,7 +9,7 @@ Five width groups, in forward order ``stage0, reduce1, stage1, reduce2, stage2``
   (``lso.growth.sites``): producer ``Conv_a`` (3x3, stride 2), norm ``BN_a``, activation the ReLU of ``Conv_b``,
   consumer ``Conv_b``.
 
-Splitting any of them preserves the network's function exactly at ``eps = 0`` (``tests/test_stages.py``).
+Splitting any of them preserves the network's function exactly at ``eps = 0`` (``tests/growth/test_stages.py``).
 The size of a network is exactly quadratic in its widths (a conv reading and writing a stage grows as ``W^2``), so
 ``nb201_costs`` fits that quadratic from networks built at nearby widths: exact, with no per-layer bookkeeping.
 """

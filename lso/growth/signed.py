@@ -17,7 +17,7 @@ minimum of that sum; a neuron is worth splitting only when ``G < 0``. With ``k =
 ``G_4`` is a lower bound for ANY number of copies: ``sum_j w_j delta_j^T S delta_j >= sum_{w_j>0} w_j
 min(lambda_min,0) + sum_{w_j<0} w_j max(lambda_max,0)`` with ``sum_{w>0} w = (1 + sum|w|)/2``. With negative weights a
 neuron whose ``S`` is positive definite (S2D-stable) still descends through ``lambda_max``. Checked against brute
-force in ``tests/test_splitting.py``.
+force in ``tests/growth/test_splitting.py``.
 """
 
 from __future__ import annotations

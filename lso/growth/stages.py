@@ -12,7 +12,7 @@ node ``h_j`` reads. Paths through a conv op (a producer reading channel ``c`` an
 first-order change: the copies move by ``eps delta_k`` with ``sum_k w_k delta_k = 0`` and every reader sums them with
 weights ``w_k``, so ``sum_k w_k sigma(h + eps J delta_k) = sigma(h) + O(eps^2)``; their second-order part is counted
 at the ReLU where it arises. So the loss changes by ``(eps^2 / 2) sum_k w_k delta_k^T S_c delta_k + O(eps^3)``,
-the same formula as for single-layer neurons (checked against the real loss change in ``tests/test_stages.py``).
+the same formula as for single-layer neurons (checked against the real loss change in ``tests/growth/test_stages.py``).
 
 ``S V`` products: ``J v`` for every channel at once is a *tangent* forward pass through the stage with the stored
 producer inputs fixed (each producer becomes ``a * conv(x, v)``, ``a`` its BatchNorm scale), and ``S v`` is the

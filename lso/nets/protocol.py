@@ -23,6 +23,17 @@ _OPTIMIZERS = ("sgd", "adam")
 _SCHEDULES = ("cosine", "constant")
 
 
+def network_size_problems(batch_size: int, channels: int, cells_per_stage: int) -> list[str]:
+    """What is wrong with the size of an NB201 network's training (empty when nothing): batch norm needs two
+    examples per batch, the macro network at least one channel and one cell per stage."""
+    problems = []
+    if batch_size < 2:
+        problems.append(f"batch_size must be >= 2 (batch norm), got {batch_size}")
+    if channels < 1 or cells_per_stage < 1:
+        problems.append(f"channels and cells_per_stage must be >= 1, got {channels}, {cells_per_stage}")
+    return problems
+
+
 @dataclass(frozen=True)
 class TrainProtocol:
     """How one cell is trained.
@@ -63,10 +74,7 @@ class TrainProtocol:
             problems.append(f"lr must be > 0, got {self.lr}")
         if self.weight_decay < 0:
             problems.append(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if self.batch_size < 2:
-            problems.append(f"batch_size must be >= 2 (batch norm), got {self.batch_size}")
-        if self.channels < 1 or self.cells_per_stage < 1:
-            problems.append(f"channels and cells_per_stage must be >= 1, got {self.channels}, {self.cells_per_stage}")
+        problems += network_size_problems(self.batch_size, self.channels, self.cells_per_stage)
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             problems.append(f"seeds must be a non-empty tuple of distinct ints, got {self.seeds}")
         if self.train_samples is not None and self.train_samples < 2:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
 from lso.errors import LsoError
+from lso.nets.protocol import network_size_problems
 
 VARIANTS: tuple[str, ...] = ("milenas", "darts")
 """The architecture updates ``MilenasConfig.method`` chooses between: ``milenas``, the mixed-level alpha gradient;
@@ -55,10 +56,7 @@ class MilenasConfig:
             problems.append(f"method must be one of {', '.join(VARIANTS)}, got {self.method!r}")
         if self.epochs < 1:
             problems.append(f"epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 2:
-            problems.append(f"batch_size must be >= 2 (batch norm), got {self.batch_size}")
-        if self.channels < 1 or self.cells_per_stage < 1:
-            problems.append(f"channels and cells_per_stage must be >= 1, got {self.channels}, {self.cells_per_stage}")
+        problems += network_size_problems(self.batch_size, self.channels, self.cells_per_stage)
         if not (self.w_lr > 0 and 0 <= self.w_lr_min <= self.w_lr):
             problems.append(f"need w_lr > 0 and 0 <= w_lr_min <= w_lr, got {self.w_lr}, {self.w_lr_min}")
         if not self.alpha_lr > 0:

@@ -22,9 +22,9 @@ from typing import Callable
 
 import pytest
 
-from cli import run_cli
+from cli_runner import run_cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LSO = REPO / ".venv" / "bin" / "lso"
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 HUGE_SEED = str(2**32)  # one past the largest seed (lso.cli.checks.SEED_MAX)

@@ -1,5 +1,5 @@
 """Non-finite eigenpairs in neuron splitting (lso.growth.eigen.finite_eigh): batched float32 ``torch.linalg.eigh``
-returns NaN for some rank-deficient splitting matrices on some CPUs (tests/test_stages.py's DEAD cell). Such a
+returns NaN for some rank-deficient splitting matrices on some CPUs (tests/growth/test_stages.py's DEAD cell). Such a
 matrix is diagonalised again in float64; a neuron whose pairs stay non-finite is reported and left unsplit, never
 silently dropped nor split along NaN directions.
 
@@ -94,7 +94,7 @@ def test_a_neuron_that_stays_nan_is_reported_and_not_split():
 
 
 def test_dead_cell_split_keeps_the_function_with_float32_nan(float32_eigh_nan):
-    """tests/test_stages.py's [s3d2-DEAD] case with the failure forced: every group still offers splits and the
+    """tests/growth/test_stages.py's [s3d2-DEAD] case with the failure forced: every group still offers splits and the
     split network computes the same function."""
     torch.manual_seed(0)
     net = network_with_widths(DEAD, MACRO, {"stage0": 2, "reduce1": 3, "stage1": 4, "reduce2": 5, "stage2": 6})

@@ -26,7 +26,7 @@ from lso.train.metrics import (LEGACY_PROTOCOL, QualityError, RunMetrics, decode
                                encodings_quality, rank_correlations, training_classes, unlabelled_class_rows)
 from lso.train.quality import _unlabelled, _unlabelled_rows, measure_quality, predictor_spearman, reevaluate
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "benchmarks_data" / "default_run"
 
 

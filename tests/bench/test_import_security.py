@@ -24,7 +24,7 @@ from lso.bench.official import ALL_COLUMNS
 from lso.errors import BenchmarkFileError
 from official_files import expected, write_nats_tss, write_nb201_pth
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUIET = ImportOptions()
 INDEX = 1  # the one architecture the crafted files hold
 

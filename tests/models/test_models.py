@@ -16,7 +16,7 @@ from lso.models import GVAE, ICNN, CellEncoder, EdgeConv, LatentError
 from lso.models.encoder import EncoderConfig
 from lso.space import Cell
 
-SHIPPED_RUN = Path(__file__).resolve().parents[1] / "benchmarks_data" / "default_run"
+SHIPPED_RUN = Path(__file__).resolve().parents[2] / "benchmarks_data" / "default_run"
 
 
 def _convexity_gap(f: ICNN, generator: torch.Generator, pairs: int = 256, scale: float = 3.0) -> float:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "out" / "screenshots"
 PAGES = ("Benchmark", "Train", "Latent space", "Search", "Refine")

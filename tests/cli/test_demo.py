@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli import run_cli as run
+from cli_runner import run_cli as run
 
 
 def test_demo_trains_then_searches_and_reuses_the_run(nb201_dir, tmp_path, capsys):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from cli import run_cli
+from cli_runner import run_cli
 from lso.bench import BenchmarkTable
 from lso.errors import LsoError
 from lso.search import QueryLedger, TableOracle, isomorphism_class, run_search

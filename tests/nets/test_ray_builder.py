@@ -4,7 +4,6 @@ give the same table as local training; a cluster nobody runs is a clear error, f
 from __future__ import annotations
 
 import json
-import os
 import socket
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from lso.bench import BenchmarkTable
 from lso.jobs import Reporter
 from lso.nets.builder import BuildConfig, build_benchmark
 from lso.nets.protocol import TrainProtocol
-from cli import run_cli
+from cli_runner import run_cli
+from optional_deps import need_ray
 
 pytestmark = pytest.mark.slow
 
@@ -26,17 +26,8 @@ TINY = TrainProtocol(
 )
 
 
-def _need_ray() -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must run the Ray test: the ray package (a dev dependency) is missing")
-        pytest.skip("the Ray test needs the ray package: pip install 'lso[ray]'")
-
-
 def test_ray_build_equals_the_local_build_and_resumes(tmp_path: Path) -> None:
-    _need_ray()
+    need_ray()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as every Ray actor and local worker trains
     try:
@@ -59,7 +50,7 @@ def test_ray_build_equals_the_local_build_and_resumes(tmp_path: Path) -> None:
 
 
 def test_unreachable_cluster_is_a_clear_error(tmp_path: Path, capsys) -> None:
-    _need_ray()
+    need_ray()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nobody listens there

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from appserver import alive, children, free_port, start_app, stop_and_check, wait_healthy
-from cli import run_cli
+from cli_runner import run_cli
 
 import lso.cli.app as cli_app
 

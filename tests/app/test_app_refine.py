@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lso.bench import BenchmarkTable
 from lso.space import Cell
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def refine_page() -> AppTest:

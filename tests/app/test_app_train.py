@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def train_page() -> AppTest:

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import torch
 
-from cli import run_cli
+from cli_runner import run_cli
 from lso.bench import BenchmarkTable
 from official_files import write_nats_tss, write_nb201_pth
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cli import run_cli
+from cli_runner import run_cli
 
 
 def test_search_writes_the_result_file(nb201_dir, tmp_path, capsys):

@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.realdata
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TABLE = "NAS-Bench-201 cifar10"
 JOB = "search_job"
 

@@ -13,36 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from cli import run_cli
+from appserver import alive, children_with_commands
+from cli_runner import run_cli
+from optional_deps import need_ray
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LSO = REPO / ".venv" / "bin" / "lso"
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-
-
-def _children(pid: int) -> dict[int, str]:
-    """``{pid: command line}`` of the live (not zombie) children of ``pid``."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
 
 
 @linux_only
@@ -54,11 +32,11 @@ def test_workers_exit_when_the_build_is_killed(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and build.poll() is None:
-            workers = {p: c for p, c in _children(build.pid).items() if "spawn_main" in c}
+            workers = {p: c for p, c in children_with_commands(build.pid).items() if "spawn_main" in c}
             if len(workers) == 2:
                 break
             time.sleep(0.2)
-        assert len(workers) == 2, f"the build did not start 2 workers: {build.poll()=}, {_children(build.pid)}"
+        assert len(workers) == 2, f"the build did not start 2 workers: {build.poll()=}, {children_with_commands(build.pid)}"
         cache = tmp_path / "b.runs.jsonl"
         while time.monotonic() < deadline and build.poll() is None:  # the workers train: first runs in the cache
             if cache.exists() and len(cache.read_text().splitlines()) >= 3:
@@ -68,30 +46,21 @@ def test_workers_exit_when_the_build_is_killed(tmp_path: Path) -> None:
         os.kill(build.pid, signal.SIGKILL)
         build.wait(timeout=10)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        while time.monotonic() < deadline and any(alive(p) for p in workers):
             time.sleep(0.1)
-        survivors = [p for p in workers if _alive(p)]
+        survivors = [p for p in workers if alive(p)]
         assert not survivors, f"worker(s) {survivors} outlived the killed build"
     finally:
         if build.poll() is None:
             build.kill()
         for pid in workers:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-
-
-def _need_ray() -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must run the Ray tests: the ray package (a dev dependency) is missing")
-        pytest.skip("the Ray tests need the ray package: pip install 'lso[ray]'")
 
 
 @pytest.mark.slow
 def test_ray_cuda_without_gpus_fails_fast(tmp_path: Path, capsys) -> None:
-    _need_ray()
+    need_ray()
     import torch
 
     if torch.cuda.is_available():
@@ -112,7 +81,7 @@ def test_ray_cuda_without_gpus_fails_fast(tmp_path: Path, capsys) -> None:
 @pytest.mark.slow
 @linux_only
 def test_a_dead_ray_actor_is_replaced_and_the_build_completes(tmp_path: Path) -> None:
-    _need_ray()
+    need_ray()
     from lso.nets.protocol import TrainProtocol
     from lso.nets.ray_runner import run_on_ray
 

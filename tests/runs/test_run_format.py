@@ -16,7 +16,7 @@ from lso.runs import (CHECKPOINT_KEYS, LabelSet, RunFormatError, RunLayout, RunM
                       TrainConfig, claim_run, read_checkpoint, read_labels, read_metrics, read_pseudo_labels,
                       read_record, write_checkpoint, write_labels, write_metrics, write_pseudo_labels)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_RUN = REPO / "benchmarks_data" / "default_run"
 CONFIG_KEYS = ["config", "seed", "device", "metric", "table", "versions", "created"]  # as train_run always wrote them
 

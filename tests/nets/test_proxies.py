@@ -82,10 +82,10 @@ def test_synflow_ranks_real_nb201_cells(cifar10_table):
 
 
 def test_cli_prints_and_writes_the_study(tmp_path, capsys):
-    from cli import run_cli
+    from cli_runner import run_cli
 
     out = tmp_path / "proxies.json"
-    table = Path(__file__).resolve().parents[1] / "benchmarks_data" / "default.parquet"
+    table = Path(__file__).resolve().parents[2] / "benchmarks_data" / "default.parquet"
     argv = ["bench", "proxies", str(table), "--sample", "5", "--proxies", "synflow,params", "--batch", "8",
             "--no-progress", "--out", str(out)]
     assert run_cli(argv) == 0
