@@ -1,9 +1,12 @@
 """lso workbench: the Streamlit entry point (``make run`` / ``lso app``). Pages live in ``views/`` (not ``pages/``, which Streamlit would also auto-list), shared widgets
 in ``common/``; every figure comes from the ``lso`` library."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="lso workbench", page_icon=":material/hub:", layout="wide")
+# A local image: an emoji or material icon would make the browser fetch the favicon from an outside server.
+st.set_page_config(page_title="lso workbench", page_icon=str(Path(__file__).with_name("favicon.png")), layout="wide")
 
 PAGES = [
     st.Page("views/benchmark.py", title="Benchmark", icon=":material/table_chart:", default=True),

@@ -12,6 +12,7 @@ The CLI and notebooks pass :func:`progress_bar` (a terminal bar drawn from the s
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -83,6 +84,11 @@ class Reporter:
     @property
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since this reporter was made (the job's start)."""
+        return time.perf_counter() - self._start
 
     @property
     def events(self) -> list[ProgressEvent]:
@@ -165,12 +171,14 @@ def progress_bar(description: str, unit: str = "it", enabled: bool = True) -> Pr
 class Job(Generic[T]):
     """Run ``work(reporter)`` in a daemon thread.
 
+    ``context`` is whatever the caller keeps with the job to show its result later (e.g. its inputs).
     ``state`` is ``"running"``, then ``"done"`` (``result`` set), ``"cancelled"`` or ``"failed"`` (``error`` holds
     the message; ``LsoError`` messages as they are, anything else with its traceback for a bug report).
     """
 
-    def __init__(self, name: str, work: Callable[[Reporter], T]) -> None:
+    def __init__(self, name: str, work: Callable[[Reporter], T], context: Any = None) -> None:
         self.name = name
+        self.context = context  # what the UI needs to show the result (the inputs), kept with the job
         self.reporter = Reporter()
         self.result: T | None = None
         self.error: str | None = None
@@ -207,3 +215,71 @@ class Job(Generic[T]):
         last = self.reporter.latest
         return {"name": self.name, "state": self.state, "fraction": last.fraction if last else 0.0,
                 "message": last.message if last else "", "error": self.error}
+
+
+class JobBusyError(LsoError):
+    """A job is still running under this key, or holds a folder the new job would write."""
+
+
+class JobBoard:
+    """The jobs of one workspace, shared by every session that shows it (a reload or a second browser tab finds
+    the running job again, with its progress and Stop).
+
+    Jobs are kept under a key (one per kind of work, e.g. ``"train_job"``); a key takes a new job only when its
+    last one has ended. A job may *hold* paths (the run folder it writes): while it runs, no other job may start on
+    them and ``holder(path)`` names it, so a UI can refuse to resume or delete that folder. Thread-safe. The app keeps
+    one board per workspace for the server's lifetime; jobs do not survive a server restart (their files do).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job[Any]] = {}
+        self._holds: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: str, name: str, work: Callable[[Reporter], T], *,
+              holds: tuple[str | os.PathLike[str], ...] = (), context: Any = None) -> "Job[T]":
+        """Start ``work(reporter)`` as the job under ``key``, holding ``holds`` while it runs (``context`` is kept as
+        ``job.context``).
+
+        Raises:
+            JobBusyError: the key's job is still running, or a running job holds one of ``holds``.
+        """
+        wanted = tuple(_held(p) for p in holds)
+        with self._lock:
+            current = self._jobs.get(key)
+            if current is not None and current.running:
+                raise JobBusyError(f"{current.name} is still running: stop it or wait until it ends")
+            for other_key, paths in self._holds.items():
+                other = self._jobs[other_key]
+                clash = sorted(set(paths) & set(wanted))
+                if other.running and clash:
+                    raise JobBusyError(f"{other.name} is writing {clash[0]}: stop it or wait until it ends")
+            job: Job[T] = Job(name, work, context)
+            self._jobs[key], self._holds[key] = job, wanted
+            return job
+
+    def get(self, key: str) -> "Job[Any] | None":
+        """The job under ``key`` (running or ended), or None."""
+        with self._lock:
+            return self._jobs.get(key)
+
+    def dismiss(self, key: str) -> None:
+        """Forget the ended job under ``key`` (a running job stays: stop it first)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and not job.running:
+                del self._jobs[key]
+                self._holds.pop(key, None)
+
+    def holder(self, path: str | os.PathLike[str]) -> "Job[Any] | None":
+        """The running job that holds ``path``, or None."""
+        target = _held(path)
+        with self._lock:
+            for key, paths in self._holds.items():
+                if target in paths and self._jobs[key].running:
+                    return self._jobs[key]
+        return None
+
+
+def _held(path: str | os.PathLike[str]) -> str:
+    return os.path.realpath(os.fspath(path))

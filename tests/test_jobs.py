@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from lso.errors import LsoError
-from lso.jobs import Cancelled, Job, ProgressEvent, RelayReporter, Reporter
+from lso.jobs import Cancelled, Job, JobBoard, JobBusyError, ProgressEvent, RelayReporter, Reporter
 
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -62,6 +62,37 @@ def test_failed_job_keeps_the_message(error, expected):
     assert job.error.startswith(expected)
     # LsoError messages stay as they are; other exceptions carry their traceback for a bug report.
     assert ("Traceback" in job.error) == (not isinstance(error, LsoError))
+
+
+def _blocking(gate: threading.Event):
+    def work(report: Reporter) -> str:
+        report(0, 1, "waiting")
+        gate.wait(10)
+        return "done"
+
+    return work
+
+
+def test_board_keeps_one_running_job_per_key_and_guards_held_folders(tmp_path):
+    board, gate = JobBoard(), threading.Event()
+    run = tmp_path / "run1"
+    job = board.start("train", "training run1", _blocking(gate), holds=(run,), context=("inputs",))
+    assert board.get("train") is job and job.context == ("inputs",)
+    with pytest.raises(JobBusyError, match="training run1 is still running"):
+        board.start("train", "again", _blocking(gate))
+    # another kind of job may run, but not on the folder being written (the same path spelled another way too)
+    with pytest.raises(JobBusyError, match="is writing"):
+        board.start("resume", "resume run1", _blocking(gate), holds=(tmp_path / "." / "run1",))
+    other = board.start("search", "search", _blocking(gate))
+    assert board.holder(run) is job and board.holder(tmp_path / "run2") is None
+    board.dismiss("train")  # a running job is not forgotten
+    assert board.get("train") is job
+    gate.set()
+    assert job.wait(10) == "done" and other.wait(10) == "done"
+    assert board.holder(run) is None  # ended: the folder is free again
+    board.dismiss("train")
+    assert board.get("train") is None and board.get("search") is other
+    assert board.start("train", "next", _blocking(gate), holds=(run,)).wait(10) == "done"
 
 
 def test_progress_event_fraction_is_clipped():

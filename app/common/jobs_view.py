@@ -1,22 +1,25 @@
-"""A background ``lso.jobs.Job`` on a page: start it, watch it, stop it.
+"""A background ``lso.jobs.Job`` on a page: start it, watch it, stop it, from any session of the workspace.
 
 Usage on a page::
 
     from common.jobs_view import job_panel, start_job
 
     if st.button("Train"):
-        start_job("train_job", "train run1", lambda reporter: train_run(..., reporter=reporter))
+        start_job("train_job", "train run1", lambda reporter: train_run(..., reporter=reporter), holds=(run_dir,))
     job = job_panel("train_job", live=lambda job: st.plotly_chart(curves(job.reporter.events)))
     if job is not None and job.state == "done":
         st.write(job.result)
 
-* ``start_job(key, name, work)`` runs ``work(reporter)`` in a thread and keeps the Job in ``st.session_state[key]``
-  (one browser session never sees another's jobs). It refuses (``JobBusyError``) while that key's job still runs.
-* ``job_panel(key, live=None, every=1.0)`` draws the Job kept under ``key``: while it runs, a fragment that reruns
-  every ``every`` seconds shows a progress bar with the latest message, ``live(job)`` and a Stop button (the work
-  ends at its next report); when the job ends the whole page reruns once, so widgets outside the panel (e.g. a list
-  of runs) see its outcome. Afterwards: a success / warning (stopped) / ``st.error`` line, ``live(job)`` and a
-  Dismiss button. Returns the Job, or None when there is none (or it was dismissed).
+* Jobs live on the workspace's ``lso.jobs.JobBoard``, kept by the server (``st.cache_resource``), not in a browser
+  session: a reload or a second tab finds the running job again, with its progress and Stop.
+* ``start_job(key, name, work, holds=())`` runs ``work(reporter)`` in a thread as the key's job. It refuses
+  (``JobBusyError``) while that key's job still runs, or while another job holds one of ``holds`` (the folder it
+  writes); ``holder(path)`` names the running job holding a folder, so a page can refuse to resume or delete it.
+* ``job_panel(key, live=None, every=1.0)`` draws the key's job: while it runs, a fragment that reruns every
+  ``every`` seconds shows a progress bar with the elapsed time, the latest message, ``live(job)`` and a Stop button
+  (the work ends at its next report); when the job ends the whole page reruns once, so widgets outside the panel
+  (e.g. a list of runs) see its outcome. Afterwards: a success / warning (stopped) / ``st.error`` line, ``live(job)``
+  and a Dismiss button. Returns the Job, or None when there is none (or it was dismissed).
 * ``current_job(key)`` returns the Job without drawing; ``is_running(key)`` says whether it still runs.
 """
 
@@ -26,20 +29,32 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from lso.errors import LsoError
-from lso.jobs import Job, Reporter
+from common.data import workspace
+
+from lso.jobs import Job, JobBoard, JobBusyError, Reporter
 
 T = TypeVar("T")
+__all__ = ["JobBusyError", "board", "current_job", "holder", "is_running", "job_panel", "start_job"]
 
 
-class JobBusyError(LsoError):
-    """A job under this key is still running (stop it or wait for it first)."""
+@st.cache_resource(show_spinner=False)
+def _board(root: str) -> JobBoard:
+    return JobBoard()
+
+
+def board() -> JobBoard:
+    """The job board of the current workspace (one per server and workspace)."""
+    return _board(str(workspace()))
 
 
 def current_job(key: str) -> Job | None:
-    """The Job kept under ``key`` in this session, if any."""
-    job = st.session_state.get(key)
-    return job if isinstance(job, Job) else None
+    """The Job kept under ``key`` on the workspace's board, if any."""
+    return board().get(key)
+
+
+def holder(path) -> Job | None:
+    """The running job that writes ``path``, if any."""
+    return board().holder(path)
 
 
 def is_running(key: str) -> bool:
@@ -47,12 +62,10 @@ def is_running(key: str) -> bool:
     return job is not None and job.running
 
 
-def start_job(key: str, name: str, work: Callable[[Reporter], T]) -> Job[T]:
-    """Start ``work(reporter)`` in a background thread, kept as ``st.session_state[key]`` (replacing an ended job)."""
-    if is_running(key):
-        raise JobBusyError(f"{current_job(key).name} is still running: stop it or wait until it ends")
-    job: Job[T] = Job(name, work)
-    st.session_state[key] = job
+def start_job(key: str, name: str, work: Callable[[Reporter], T], holds: tuple = (), context=None) -> Job[T]:
+    """Start ``work(reporter)`` in a background thread as the key's job (replacing an ended one), holding ``holds``;
+    ``context`` (e.g. the inputs, to draw the result) stays with the job for every session."""
+    job: Job[T] = board().start(key, name, work, holds=holds, context=context)
     st.session_state[_seen(key)] = True
     return job
 
@@ -81,9 +94,12 @@ def job_panel(key: str, live: Callable[[Job], None] | None = None, every: float 
 
 
 def _running(key: str, job: Job, live: Callable[[Job], None] | None) -> None:
+    st.session_state[_seen(key)] = True  # this session watched it run (also after a reload): rerun once at the end
     info = job.describe()
     stopping = job.reporter.cancel_requested
-    text = f"{job.name}: {'stopping at the next step...' if stopping else info['message'] or 'starting...'}"
+    elapsed = _clock(job.reporter.elapsed)
+    text = (f"{job.name} ({elapsed}): "
+            f"{'stopping at the next step...' if stopping else info['message'] or 'starting...'}")
     st.progress(info["fraction"], text=text)
     if live is not None:
         live(job)
@@ -106,8 +122,13 @@ def _ended(key: str, job: Job, live: Callable[[Job], None] | None) -> None:
     if live is not None:
         live(job)
     if st.button("Dismiss", key=f"{key}:dismiss"):
-        st.session_state.pop(key, None)
+        board().dismiss(key)
         st.rerun()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
 def _seen(key: str) -> str:

@@ -81,9 +81,9 @@ if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not m
     try:
         config = RefineConfig(arch.strip(), dataset, rounds=int(rounds), groups=tuple(grow))
         picked, s = tuple(methods), int(seed)
-        st.session_state[f"{JOB}:runs"] = [f"{m} (seed {s})" for m in picked]
         start_job(JOB, f"refining on {dataset}",
-                  lambda reporter: compare_refine(config, methods=picked, seeds=(s,), device=device, reporter=reporter))
+                  lambda reporter: compare_refine(config, methods=picked, seeds=(s,), device=device, reporter=reporter),
+                  context=[f"{m} (seed {s})" for m in picked])
     except LsoError as err:
         st.error(str(err))
 
@@ -98,7 +98,7 @@ def live(job) -> None:
         st.download_button("Download results (JSON)", json.dumps(comparison.to_dict(), indent=2),
                            file_name="refine.json", mime="application/json")
     elif refine_points(job.reporter.events):
-        st.plotly_chart(refine_progress_figure(job.reporter.events, st.session_state.get(f"{JOB}:runs", [])),
+        st.plotly_chart(refine_progress_figure(job.reporter.events, job.context or []),
                         key=f"{JOB}:live")
 
 

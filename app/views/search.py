@@ -92,9 +92,8 @@ if st.button("Run search", type="primary", disabled=problem is not None or is_ru
         oracle = TableOracle(table, signal, report)
         plan = SearchPlan(method, tuple(baselines), budget, seed, str(run_dir) if run_dir else None,
                           allow_run_mismatch=bool(st.session_state.get("search_allow_mismatch")))
-        st.session_state["search_inputs"] = (table, plan)
         start_job(JOB, f"{method} search", lambda reporter: run_plan(plan, oracle, registry=registry,
-                                                                     reporter=reporter))
+                                                                     reporter=reporter), context=(table, plan))
     except LsoError as err:
         st.error(str(err))
 
@@ -109,7 +108,7 @@ if job is None or job.state != "done" or not isinstance(job.result, PlanOutcome)
     st.stop()
 
 outcome: PlanOutcome = job.result
-table, plan = st.session_state["search_inputs"]
+table, plan = job.context
 main = outcome.main
 signal, report = main.signal_name, main.report_name
 if outcome.stopped:

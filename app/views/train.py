@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 from common.data import metric_index, pick_table, table_choices, workspace
-from common.jobs_view import is_running, job_panel, start_job
+from common.jobs_view import holder, is_running, job_panel, start_job
 
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
@@ -24,11 +24,6 @@ label, table = pick_table()
 table_path = table_choices()[label]
 device = resolve_device("auto")
 root = workspace()
-
-
-def training_target() -> str | None:
-    """The run folder this session's running job writes to (it must not be deleted or resumed meanwhile)."""
-    return st.session_state.get(f"{JOB}:dir") if is_running(JOB) else None
 
 
 with st.form("train_form"):
@@ -53,10 +48,9 @@ if submitted:
         config = TrainConfig(epochs=int(epochs), labels=int(labels), seed=int(seed), latent_dim=int(latent),
                              hidden=int(hidden), batch_size=int(batch))
         out = new_run_dir(root, name.strip() or f"{metric}_l{labels}_s{seed}_{time.strftime('%Y%m%d_%H%M%S')}")
-        st.session_state[f"{JOB}:dir"] = str(out)
         start_job(JOB, f"training {out.name}",
                   lambda reporter: train_run(table_path, metric, config, out, device=device,
-                                             reporter=reporter))
+                                             reporter=reporter), holds=(out,))
     except LsoError as err:
         st.error(str(err))
 
@@ -79,13 +73,16 @@ st.dataframe([r.row() for r in runs], hide_index=True,
 chosen = st.selectbox("Open a run", [r.name for r in runs], key="train_open_run")
 info = next(r for r in runs if r.name == chosen)
 layout = RunLayout.at(info.path)
-busy = training_target() == str(info.path)
+writer = holder(info.path)  # a job (in any session, any tab) writing this run: no resume, no delete meanwhile
+busy = writer is not None
 
 left, right = st.columns([1, 2])
 with left:
     st.subheader(info.name)
     st.write(f"**{'complete' if info.complete else 'unfinished'}**, {info.epochs_done}/{info.epochs} epochs, "
              f"metric `{info.metric}`, {info.labels} labels, seed {info.seed}, created {info.created}")
+    if busy:
+        st.caption(f"being written by the running job '{writer.name}': resume and delete wait until it ends")
     if info.metrics:
         st.dataframe({"metric": list(info.metrics), "value": [f"{v:.4g}" for v in info.metrics.values()]},
                      hide_index=True)
@@ -99,9 +96,8 @@ with right:
 if not info.complete and not busy:
     if st.button("Resume training", disabled=is_running(JOB), help="Continue from the last finished epoch."):
         try:
-            st.session_state[f"{JOB}:dir"] = str(info.path)
             start_job(JOB, f"resuming {info.name}", lambda reporter: resume_run(info.path, device=device,
-                                                                               reporter=reporter))
+                                                                               reporter=reporter), holds=(info.path,))
             st.rerun()
         except LsoError as err:
             st.error(str(err))

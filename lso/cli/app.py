@@ -40,6 +40,7 @@ def streamlit_command(host: str, port: int, main: Path = APP_MAIN) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(main),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "minimal",  # no "Deploy" button: the workbench is served from this machine
     ]
 
 

@@ -50,13 +50,20 @@ def open_page(nb201_dir):
     return at
 
 
+def page_job():
+    """The search job on the workspace's job board (as every session of the app sees it)."""
+    import sys
+
+    return sys.modules["common.jobs_view"].current_job(JOB)  # the app's own module, imported by the page run
+
+
 def run_search(at, method: str, budget: int, baselines: list[str]):
     """Set the inputs, press Run, wait for the job and draw the results."""
     at.selectbox(key="search_method").set_value(method).run()
     at.number_input(key="search_budget").set_value(budget)
     at.multiselect(key="search_baselines").set_value(baselines)
     at.button(key="search_start").click().run()
-    job = at.session_state[JOB]
+    job = page_job()
     assert job.wait(120) == "done", job.error
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -142,7 +149,7 @@ def test_stop_ends_a_long_search_with_partial_results(app_workspace, nb201_dir):
     at.number_input(key="search_budget").set_value(5000)
     at.multiselect(key="search_baselines").set_value(["random"])
     at.button(key="search_start").click().run()
-    job = at.session_state[JOB]
+    job = page_job()
     try:
         assert job.running
         assert not at.exception, [e.value for e in at.exception]

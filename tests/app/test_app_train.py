@@ -70,18 +70,22 @@ def test_train_page_trains_lists_and_deletes_a_run(toy_workspace: Path):
     assert any("No runs" in i.value for i in at.info)
 
 
-def test_stop_leaves_a_resumable_run_and_sessions_do_not_share_jobs(toy_workspace: Path):
+def test_a_reload_finds_the_running_job_and_stop_leaves_a_resumable_run(toy_workspace: Path):
     at = train_page()
     fill_form(at, "stopped", epochs=400)
     button(at, "Start training").click().run()
     checkpoint = toy_workspace / "stopped" / "checkpoint.pt"
     run_until(at, lambda a: checkpoint.exists())
 
-    other = train_page()  # a second browser session sees no job and may start its own
-    assert button(other, "Stop") is None and not button(other, "Start training").disabled
-    assert button(at, "Start training").disabled
+    other = train_page()  # a reload (or a second tab): a new session of the same workspace
+    assert button(other, "Stop") is not None, "the running job is lost on reload"
+    assert any("training stopped" in p.text for p in other.get("progress"))
+    assert button(other, "Start training").disabled and button(at, "Start training").disabled
+    assert other.selectbox(key="train_open_run").value == "stopped"
+    assert button(other, "Resume training") is None  # the run being written can be neither resumed...
+    assert any("being written by" in c.value for c in other.caption)  # ...nor deleted (the popover is disabled)
 
-    button(at, "Stop").click().run()
+    button(other, "Stop").click().run()  # Stop works from the other session too
     run_until(at, lambda a: button(a, "Stop") is None)
     assert [w.value for w in at.warning] == ["training stopped: stopped"]
     assert not (toy_workspace / "stopped" / "metrics.json").exists()

@@ -83,19 +83,26 @@ def server(tmp_path: Path):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _launch(pw):
+    return pw.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+              "--no-first-run", "--disable-component-update", "--disable-sync"],
+    )
+
+
 def test_click_through_every_page(server) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     url, start = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync"],
-        )
+        browser = _launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            outside: list[str] = []  # the workbench works offline: nothing may be fetched from another host
+            page.on("request", lambda r: outside.append(r.url)
+                    if not r.url.startswith((url, "data:", "blob:")) else None)
             page.goto(url)
             nav = page.get_by_test_id("stSidebarNav")
             expect(nav).to_be_visible(timeout=60_000)
@@ -120,7 +127,37 @@ def test_click_through_every_page(server) -> None:
                     expect(main).to_contain_text("Top 11 cells", timeout=30_000)
                 name = title.lower().replace(" ", "_")
                 page.screenshot(path=str(SHOTS / f"{name}.png"))  # tall viewport: Streamlit scrolls inside
+            assert not outside, f"the app fetched from outside this machine: {outside[:5]}"
+            assert page.get_by_role("button", name="Deploy").count() == 0
         finally:
             browser.close()
     for title in PAGES:
         assert (SHOTS / f"{title.lower().replace(' ', '_')}.png").stat().st_size > 10_000
+
+
+def test_a_reload_and_a_second_tab_find_the_running_job(server) -> None:
+    """Jobs belong to the workspace, not to a browser tab: after a reload, and in a second tab, the running training
+    shows its progress and Stop; Stop from the second tab ends it in both."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(f"{url}/train")
+            page.get_by_role("button", name="Start training").click(timeout=60_000)
+            stop = page.get_by_role("button", name="Stop")
+            expect(stop).to_be_visible(timeout=60_000)
+            page.reload()
+            expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="Start training")).to_be_disabled()
+            other = browser.new_page(viewport={"width": 1400, "height": 1600})
+            other.goto(f"{url}/train")
+            expect(other.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+            other.get_by_role("button", name="Stop").click()
+            for tab in (other, page):
+                expect(tab.get_by_test_id("stMainBlockContainer")).to_contain_text(": stopped", timeout=120_000)
+            assert page.get_by_test_id("stException").count() == 0
+        finally:
+            browser.close()
