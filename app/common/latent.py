@@ -75,3 +75,14 @@ def map_sample(count: int, seed: int = 0) -> np.ndarray:
 def map_hover(table_path: str, count: int, seed: int = 0) -> list[str]:
     """Hover texts (arch and every metric of the table) of the ``map_sample(count, seed)`` cells."""
     return hover_texts(load_table(table_path), map_sample(count, seed))
+
+
+@st.cache_resource(show_spinner="Drawing the latent map...", max_entries=4)
+def base_map(_table, table_key: str, signal: str, report: str, run_dir: str, mtime: float):
+    """The run's latent map coloured by ``signal`` (cached per table, metrics and run)."""
+    from lso.space import num_cells
+    from lso.viz.cell_values import values_by_index
+    from lso.viz.latent_map import latent_map_figure
+
+    hover = hover_texts(_table, np.arange(num_cells()), [signal, report])
+    return latent_map_figure(latent_view(run_dir, mtime).coords, values_by_index(_table, signal), hover, signal)

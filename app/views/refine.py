@@ -5,8 +5,9 @@ import json
 
 import streamlit as st
 from common.cells import found_cells
-from common.data import load_table, metric_index, pick_table
+from common.data import load_table, metric_index, pick_table, workspace
 from common.jobs_view import is_running, job_panel, start_job
+from common.saved import saved_results
 
 from lso.bench.default import EMBEDDED
 from lso.data.datasets import DATASETS
@@ -14,6 +15,7 @@ from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.growth.nb201 import GROUPS
 from lso.growth.refine import REFINE_METHODS, RefineConfig, compare_refine
+from lso.report.saved import save_refinement
 from lso.viz.refine_figures import accuracy_vs_params_figure, refine_points, refine_progress_figure
 
 JOB = "refine_job"
@@ -81,9 +83,16 @@ if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not m
     try:
         config = RefineConfig(arch.strip(), dataset, rounds=int(rounds), groups=tuple(grow))
         picked, s = tuple(methods), int(seed)
-        start_job(JOB, f"refining on {dataset}",
-                  lambda reporter: compare_refine(config, methods=picked, seeds=(s,), device=device, reporter=reporter),
-                  context=[f"{m} (seed {s})" for m in picked])
+        context = {"runs": [f"{m} (seed {s})" for m in picked], "saved": None}
+        root = workspace()
+
+        def work(reporter):
+            comparison = compare_refine(config, methods=picked, seeds=(s,), device=device, reporter=reporter)
+            context["saved"] = save_refinement(comparison, dataset, root)  # kept in the workspace
+            return comparison
+
+        start_job(JOB, f"refining on {dataset}", work, context=context)
+        st.rerun()  # redraw with the Run button disabled while the job runs
     except LsoError as err:
         st.error(str(err))
 
@@ -97,9 +106,11 @@ def live(job) -> None:
         st.dataframe(comparison.widths_frame(), hide_index=True)
         st.download_button("Download results (JSON)", json.dumps(comparison.to_dict(), indent=2),
                            file_name="refine.json", mime="application/json")
+        st.caption(f"Saved in `{job.context['saved']}`.")
     elif refine_points(job.reporter.events):
-        st.plotly_chart(refine_progress_figure(job.reporter.events, job.context or []),
+        st.plotly_chart(refine_progress_figure(job.reporter.events, (job.context or {}).get("runs", [])),
                         key=f"{JOB}:live")
 
 
 job_panel(JOB, live=live)
+saved_results("refinements")

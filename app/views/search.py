@@ -1,33 +1,25 @@
 """Search page: run one search method and its baselines on a table oracle (same budget and seed) as a background
 job, then compare best-so-far curves, draw the queries over the run's latent map and export them."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from common.cells import remember_found
-from common.data import metric_index, paired_index, pick_table
+from common.data import metric_index, paired_index, pick_table, workspace
 from common.jobs_view import is_running, job_panel, start_job
-from common.latent import latent_view, run_choices, run_mtime
+from common.saved import saved_results
+from common.latent import base_map, latent_view, run_choices, run_mtime
 from lso.errors import LsoError
 from lso.search import TableOracle, default_registry
 from lso.search.export import export_filename, queries_csv
+from lso.report.saved import save_search
 from lso.search.plan import PlanOutcome, SearchPlan, run_plan
 from lso.search.preflight import budget_problem, read_provenance, run_mismatches
 from lso.search.standing import standing
-from lso.space import index_of, num_cells
-from lso.viz.cell_values import hover_texts, values_by_index
-from lso.viz.latent_map import latent_map_figure
+from lso.space import index_of
 from lso.viz.search_figures import best_so_far_figure, live_figure, trajectory_figure
 
 JOB = "search_job"
-
-
-@st.cache_resource(show_spinner="Drawing the latent map...", max_entries=4)
-def base_map(_table, table_key: str, signal: str, report: str, run_dir: str, mtime: float):
-    """The run's latent map coloured by ``signal`` (cached per table, metrics and run)."""
-    hover = hover_texts(_table, np.arange(num_cells()), [signal, report])
-    return latent_map_figure(latent_view(run_dir, mtime).coords, values_by_index(_table, signal), hover, signal)
 
 
 st.title("Search")
@@ -92,8 +84,16 @@ if st.button("Run search", type="primary", disabled=problem is not None or is_ru
         oracle = TableOracle(table, signal, report)
         plan = SearchPlan(method, tuple(baselines), budget, seed, str(run_dir) if run_dir else None,
                           allow_run_mismatch=bool(st.session_state.get("search_allow_mismatch")))
-        start_job(JOB, f"{method} search", lambda reporter: run_plan(plan, oracle, registry=registry,
-                                                                     reporter=reporter), context=(table, plan))
+        context = {"table": table, "plan": plan, "saved": None}
+        root = workspace()
+
+        def work(reporter):
+            outcome = run_plan(plan, oracle, registry=registry, reporter=reporter)
+            context["saved"] = save_search(outcome, root)  # kept in the workspace, whoever watches
+            return outcome
+
+        start_job(JOB, f"{method} search", work, context=context)
+        st.rerun()  # redraw with the Run button disabled while the job runs
     except LsoError as err:
         st.error(str(err))
 
@@ -104,11 +104,13 @@ def live(job) -> None:
 
 
 job = job_panel(JOB, live=live, every=0.5)
+saved_results("searches")
 if job is None or job.state != "done" or not isinstance(job.result, PlanOutcome):
     st.stop()
 
 outcome: PlanOutcome = job.result
-table, plan = job.context
+table, plan = job.context["table"], job.context["plan"]
+st.caption(f"Saved in `{job.context['saved']}` (one RESULT.json per method).")
 main = outcome.main
 signal, report = main.signal_name, main.report_name
 if outcome.stopped:

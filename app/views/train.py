@@ -26,7 +26,7 @@ device = resolve_device("auto")
 root = workspace()
 
 
-with st.form("train_form"):
+with st.form("train_form", enter_to_submit=False):  # Enter in a number field must not start a training
     metric = st.selectbox("Metric to learn", table.metrics, index=metric_index(table, "valid"))
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", 1, 500, DEFAULTS.epochs)
@@ -51,6 +51,7 @@ if submitted:
         start_job(JOB, f"training {out.name}",
                   lambda reporter: train_run(table_path, metric, config, out, device=device,
                                              reporter=reporter), holds=(out,))
+        st.rerun()  # redraw with the form's button disabled while the job runs
     except LsoError as err:
         st.error(str(err))
 

@@ -57,6 +57,9 @@ def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
     widths = at.dataframe[1].value.set_index("method")
     grown = widths.loc["s2d"]  # only the chosen groups grew; stage0 stayed at the start width (half of C=8)
     assert grown["stage0"] == 4 and grown["stage1"] + grown["reduce2"] > 8 + 8
+    saved = list((toy_workspace / "refinements").iterdir())  # kept in the workspace, listed under the job
+    assert len(saved) == 1 and {"results.json", "final.csv"} <= {f.name for f in saved[0].iterdir()}
+    assert any(e.label.startswith("Saved refinements in the workspace (1)") for e in at.expander)
 
 
 def test_refine_page_shows_a_bad_cell_as_an_error(toy_workspace: Path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import io
 from pathlib import Path
 
@@ -104,6 +106,10 @@ def test_random_search_with_a_baseline_shows_curves_map_and_csv(app_workspace, n
     at = open_page(nb201_dir)
     outcome = run_search(at, "random", 30, ["rea"])
     assert [r.method for r in outcome.results] == ["random", "rea"]
+    saved = list((app_workspace / "searches").iterdir())  # every finished search is kept in the workspace
+    assert len(saved) == 1 and sorted(f.name for f in saved[0].iterdir()) == ["random.json", "rea.json"]
+    first_query = json.loads((saved[0] / "rea.json").read_text())["queries"][0]["arch"]
+    assert first_query == outcome.results[1].evaluations[0].cell.to_string()
     assert at.get("plotly_chart") and len(at.get("plotly_chart")) == 2  # curves and the trajectory map
     assert at.get("download_button")[0].label.startswith("Download")
     assert any(m.label == "cifar10_test" for m in at.metric)
