@@ -34,7 +34,8 @@ from common.data import workspace
 from lso.jobs import Job, JobBoard, JobBusyError, Reporter
 
 T = TypeVar("T")
-__all__ = ["JobBusyError", "board", "current_job", "holder", "is_running", "job_panel", "start_job"]
+__all__ = ["JobBusyError", "board", "current_job", "holder", "is_running", "job_panel", "start_job",
+           "start_saved_job"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -68,6 +69,20 @@ def start_job(key: str, name: str, work: Callable[[Reporter], T], holds: tuple =
     job: Job[T] = board().start(key, name, work, holds=holds, context=context)
     st.session_state[_seen(key)] = True
     return job
+
+
+def start_saved_job(key: str, name: str, work: Callable[[Reporter], T], save: Callable[[T], object],
+                    context: dict) -> Job[T]:
+    """``start_job`` for work whose result is kept in the workspace: when ``work`` succeeds, ``save(result)`` runs in
+    the job too (so the result is saved whoever watches) and its return (the folder) is ``context["saved"]``."""
+    context.setdefault("saved", None)
+
+    def run(reporter: Reporter) -> T:
+        result = work(reporter)
+        context["saved"] = save(result)
+        return result
+
+    return start_job(key, name, run, context=context)
 
 
 def job_panel(key: str, live: Callable[[Job], None] | None = None, every: float = 1.0) -> Job | None:

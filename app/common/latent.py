@@ -14,7 +14,10 @@ import streamlit as st
 import torch
 
 from common.data import default_run, load_model, load_table, workspace
+from lso.errors import LsoError
 from lso.space import all_cells
+from lso.search.preflight import read_provenance
+from lso.train.runs import read_run
 from lso.runs.format import RunLayout
 from lso.viz.cell_values import hover_texts
 from lso.viz.projection import Projection
@@ -37,14 +40,51 @@ class LatentView:
     coords: np.ndarray
 
 
-def run_choices() -> dict[str, Path]:
-    """Label -> directory of every finished run (one with ``metrics.json``): the workspace's runs, by name, then
-    the shipped default run when it exists."""
+def run_choices(table_checksum: str | None = None) -> dict[str, Path]:
+    """Label -> directory of every finished run (one with ``metrics.json``), best first: runs that fit the page's
+    table (trained on the table with ``table_checksum``, or unsupervised: they serve any table) before the others,
+    then by their surrogate's Spearman (runs without one last), then by name, so a picker opens on the best fitting
+    run rather than the alphabetically first. The shipped default run is one of them."""
     choices = {p.name: p for p in sorted(workspace().iterdir()) if RunLayout.at(p).metrics.exists()}
     shipped = default_run()
     if RunLayout.at(shipped).metrics.exists():
         choices["default run (shipped)"] = shipped
-    return choices
+
+    def rank(item: tuple[str, Path]) -> tuple[int, float, str]:
+        label, path = item
+        rho = _spearman(path)
+        return (0 if table_checksum is None or _fits(path, table_checksum) else 1,
+                -rho if rho == rho else 2.0, label)
+
+    return dict(sorted(choices.items(), key=rank))
+
+
+def run_quality(run_dir: str | Path | None) -> str:
+    """One line on a run's quality and settings for a picker ("" for none or an unreadable run)."""
+    if run_dir is None:
+        return ""
+    try:
+        info = read_run(run_dir)
+    except LsoError:
+        return ""
+    rho = info.metrics.get("spearman", float("nan"))
+    quality = "no surrogate score" if rho != rho else f"Spearman {rho:.2f}"
+    return f"{quality}, {info.epochs_done} epochs, {info.labels} labels, {info.metric or 'unsupervised'}"
+
+
+def _fits(run_dir: Path, table_checksum: str) -> bool:
+    try:
+        provenance = read_provenance(run_dir)
+    except LsoError:
+        return False
+    return not provenance.labels or provenance.table_checksum == table_checksum
+
+
+def _spearman(run_dir: Path) -> float:
+    try:
+        return float(read_run(run_dir).metrics.get("spearman", float("nan")))
+    except LsoError:
+        return float("nan")
 
 
 def run_mtime(run_dir: str | Path) -> float:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from common.cells import cell_input
 from common.data import load_model, load_table, pick_table, table_choices
-from common.latent import latent_view, map_hover, map_sample, run_choices, run_mtime
+from common.latent import latent_view, map_hover, map_sample, run_choices, run_mtime, run_quality
 from lso.errors import LsoError
 from lso.space import num_cells
 from lso.train.runs import read_run
@@ -20,11 +20,15 @@ from lso.viz.latent_paths import cell_path
 
 st.title("Latent space")
 table_label, picked_table = pick_table()
-runs = run_choices()
+runs = run_choices(picked_table.meta.checksum)  # runs that fit the sidebar's table first, then by quality
+if st.session_state.get("latent_run_table") != picked_table.meta.checksum:  # another table: offer its best run
+    st.session_state.pop("latent_run", None)
+    st.session_state["latent_run_table"] = picked_table.meta.checksum
 if not runs:
     st.info("No trained run yet: train one on the **Train** page (or `lso train ... --out runs/NAME`).")
     st.stop()
-run_label = st.sidebar.selectbox("Run", list(runs), key="latent_run")
+run_label = st.sidebar.selectbox("Run", list(runs), key="latent_run", help="Best first (surrogate Spearman).",
+                                 format_func=lambda k: f"{k} ({run_quality(runs[k])})")
 run_dir = str(runs[run_label])
 try:
     mtime = run_mtime(run_dir)

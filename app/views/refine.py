@@ -6,7 +6,7 @@ import json
 import streamlit as st
 from common.cells import found_cells
 from common.data import load_table, metric_index, pick_table, workspace
-from common.jobs_view import is_running, job_panel, start_job
+from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
 
 from lso.bench.default import EMBEDDED
@@ -83,15 +83,12 @@ if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not m
     try:
         config = RefineConfig(arch.strip(), dataset, rounds=int(rounds), groups=tuple(grow))
         picked, s = tuple(methods), int(seed)
-        context = {"runs": [f"{m} (seed {s})" for m in picked], "saved": None}
         root = workspace()
-
-        def work(reporter):
-            comparison = compare_refine(config, methods=picked, seeds=(s,), device=device, reporter=reporter)
-            context["saved"] = save_refinement(comparison, dataset, root)  # kept in the workspace
-            return comparison
-
-        start_job(JOB, f"refining on {dataset}", work, context=context)
+        start_saved_job(JOB, f"refining on {dataset}",
+                        lambda reporter: compare_refine(config, methods=picked, seeds=(s,), device=device,
+                                                        reporter=reporter),
+                        save=lambda comparison: save_refinement(comparison, dataset, root),
+                        context={"runs": [f"{m} (seed {s})" for m in picked]})
         st.rerun()  # redraw with the Run button disabled while the job runs
     except LsoError as err:
         st.error(str(err))

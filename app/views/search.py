@@ -6,9 +6,9 @@ import streamlit as st
 
 from common.cells import remember_found
 from common.data import metric_index, paired_index, pick_table, workspace
-from common.jobs_view import is_running, job_panel, start_job
+from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
-from common.latent import base_map, latent_view, run_choices, run_mtime
+from common.latent import base_map, latent_view, run_choices, run_mtime, run_quality
 from lso.errors import LsoError
 from lso.search import TableOracle, default_registry
 from lso.search.export import export_filename, queries_csv
@@ -24,7 +24,7 @@ JOB = "search_job"
 
 st.title("Search")
 label, table = pick_table()
-registry, runs, metrics = default_registry(), run_choices(), list(table.metrics)
+registry, runs, metrics = default_registry(), run_choices(table.meta.checksum), list(table.metrics)
 if not metrics:
     st.error(f"{label} has no metric columns to search on.")
     st.stop()
@@ -37,8 +37,13 @@ methods = list(registry)
 a, b, c, d = st.columns([2, 3, 1, 1])
 method = a.selectbox("Method", methods, key="search_method",
                      index=methods.index("crlso" if runs and "crlso" in methods else "random"))
+if st.session_state.get("search_run_table") != table.meta.checksum:  # another table: its best run and budget
+    for key in ("search_run", "search_budget"):
+        st.session_state.pop(key, None)
+    st.session_state["search_run_table"] = table.meta.checksum
 run_label = b.selectbox("Run (latent methods; the latent map)", ["(none)", *runs], key="search_run",
-                        index=1 if runs else 0)
+                        index=1 if runs else 0, help="Best first (the surrogate's Spearman on its table).",
+                        format_func=lambda k: f"{k} ({run_quality(runs[k])})" if k in runs else k)
 run_dir = runs.get(run_label)
 provenance, run_error = None, None
 if run_dir is not None:
@@ -84,15 +89,10 @@ if st.button("Run search", type="primary", disabled=problem is not None or is_ru
         oracle = TableOracle(table, signal, report)
         plan = SearchPlan(method, tuple(baselines), budget, seed, str(run_dir) if run_dir else None,
                           allow_run_mismatch=bool(st.session_state.get("search_allow_mismatch")))
-        context = {"table": table, "plan": plan, "saved": None}
         root = workspace()
-
-        def work(reporter):
-            outcome = run_plan(plan, oracle, registry=registry, reporter=reporter)
-            context["saved"] = save_search(outcome, root)  # kept in the workspace, whoever watches
-            return outcome
-
-        start_job(JOB, f"{method} search", work, context=context)
+        start_saved_job(JOB, f"{method} search",
+                        lambda reporter: run_plan(plan, oracle, registry=registry, reporter=reporter),
+                        save=lambda outcome: save_search(outcome, root), context={"table": table, "plan": plan})
         st.rerun()  # redraw with the Run button disabled while the job runs
     except LsoError as err:
         st.error(str(err))

@@ -102,6 +102,22 @@ def test_page_renders_with_a_run_and_defaults(app_workspace, nb201_dir):
     assert not at.exception
 
 
+def test_run_picker_opens_on_the_best_run_that_fits_the_table(app_workspace, nb201_dir):
+    import shutil
+
+    bad = app_workspace / "a_bad"  # alphabetically first, trained on this table, but a poor surrogate
+    shutil.copytree(app_workspace / "tiny", bad)
+    metrics = json.loads((bad / "metrics.json").read_text())
+    (bad / "metrics.json").write_text(json.dumps({**metrics, "spearman": -0.05}))
+    at = open_page(nb201_dir)
+    box = at.selectbox(key="search_run")
+    assert box.value == "tiny"
+    # the shipped run (trained on the embedded digits table) does not fit NB201: offered after the fitting runs
+    assert box.options[0] == "(none)" and box.options[1].startswith(f"tiny (Spearman {metrics['spearman']:.2f}, ")
+    assert box.options[2].startswith("a_bad (Spearman -0.05, ")
+    assert box.options[3].startswith("default run (shipped) (Spearman 0.70, ")
+
+
 def test_random_search_with_a_baseline_shows_curves_map_and_csv(app_workspace, nb201_dir, downloads):
     at = open_page(nb201_dir)
     outcome = run_search(at, "random", 30, ["rea"])
