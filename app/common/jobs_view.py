@@ -112,8 +112,9 @@ def _running(key: str, job: Job, live: Callable[[Job], None] | None) -> None:
     st.session_state[_seen(key)] = True  # this session watched it run (also after a reload): rerun once at the end
     info = job.describe()
     stopping = job.reporter.cancel_requested
-    elapsed = _clock(job.reporter.elapsed)
-    text = (f"{job.name} ({elapsed}): "
+    elapsed, fraction = job.reporter.elapsed, info["fraction"]
+    eta = f", about {_clock(elapsed * (1 - fraction) / fraction)} left" if 0.02 <= fraction < 1 else ""
+    text = (f"{job.name} ({_clock(elapsed)} elapsed{eta}): "
             f"{'stopping at the next step...' if stopping else info['message'] or 'starting...'}")
     st.progress(info["fraction"], text=text)
     if live is not None:

@@ -10,7 +10,7 @@ from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
 
 from lso.bench.default import EMBEDDED
-from lso.data.datasets import DATASETS
+from lso.data.datasets import DATASETS, dataset_problem
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.growth.nb201 import GROUPS
@@ -71,7 +71,9 @@ if found:
 arch = st.text_input("Cell to refine (NAS-Bench-201 string)", key=ARCH_KEY)
 d1, d2, d3, d4 = st.columns([2, 1, 1, 1])
 methods = d1.multiselect("Methods", REFINE_METHODS, default=list(REFINE_METHODS))
-dataset = d2.selectbox("Dataset", list(DATASETS), help="digits ships with scikit-learn; CIFAR needs local files.")
+problems = {name: dataset_problem(name) for name in DATASETS}  # only what can run here is offered
+dataset = d2.selectbox("Dataset", [n for n, why in problems.items() if why is None],
+                       help="Not offered here: " + "; ".join(f"{n} {why}" for n, why in problems.items() if why))
 rounds = d3.number_input("Splitting rounds", 1, 10, 3)
 seed = d4.number_input("Seed", 0, 2**31 - 1, 0)
 grow = st.multiselect("Widths that grow", GROUPS, default=list(GROUPS),
@@ -98,7 +100,11 @@ def live(job) -> None:
     if job.state == "done":
         comparison = job.result
         st.plotly_chart(accuracy_vs_params_figure(comparison), key=f"{JOB}:result")
-        st.dataframe(comparison.final_frame(), hide_index=True)
+        final = comparison.final_frame()
+        if final["test_std"].isna().all():  # one seed has no spread: say so rather than print "None"
+            final = final.drop(columns=["test_std"])
+            st.caption("One seed: no spread over seeds to show.")
+        st.dataframe(final, hide_index=True)
         st.caption("Final widths: where each method put its channels")
         st.dataframe(comparison.widths_frame(), hide_index=True)
         st.download_button("Download results (JSON)", json.dumps(comparison.to_dict(), indent=2),

@@ -35,7 +35,7 @@ report = b.selectbox("Report (the search never sees it)", metrics, key="search_r
                      index=paired_index(table, signal, "test"))
 methods = list(registry)
 a, b, c, d = st.columns([2, 3, 1, 1])
-method = a.selectbox("Method", methods, key="search_method",
+method = a.selectbox("Method", methods, key="search_method", format_func=lambda m: registry[m].label,
                      index=methods.index("crlso" if runs and "crlso" in methods else "random"))
 if st.session_state.get("search_run_table") != table.meta.checksum:  # another table: its best run and budget
     for key in ("search_run", "search_budget"):
@@ -57,6 +57,7 @@ budget = int(c.number_input("Budget", min_value=1, max_value=15625, value=max(10
 seed = int(d.number_input("Seed", min_value=0, value=0, key="search_seed"))
 options = [m for m in methods if m != method and (run_dir or not registry[m].needs_run)]
 baselines = st.multiselect("Baselines (same budget and seed)", options, key="search_baselines",
+                           format_func=lambda m: registry[m].label,
                            default=[m for m in ("random", "rea") if m in options][:1])
 info = table.metric_info(signal)
 st.caption(f"{registry[method].description}. The search {'maximises' if info.direction == 'max' else 'minimises'} "

@@ -20,6 +20,8 @@ Registered datasets:
 
 from __future__ import annotations
 
+import importlib.util
+
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -97,6 +99,7 @@ class DatasetSpec:
     description: str
     load: Callable[[int, Path | None], ImageDataset]
     needs: str = ""  # optional package it needs, for the error message
+    needs_files: bool = False  # read from a folder of its files (``root``), not generated or shipped
 
 
 def _stratified_split(labels: np.ndarray, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
@@ -198,11 +201,11 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
         ),
         "cifar10": DatasetSpec(
             "cifar10", "CIFAR-10 via torchvision: 32x32 RGB, 10 classes, train 25k / valid 25k / test 10k",
-            lambda seed, root: _load_cifar("cifar10", 10, seed, root), needs="torchvision",
+            lambda seed, root: _load_cifar("cifar10", 10, seed, root), needs="torchvision", needs_files=True,
         ),
         "cifar100": DatasetSpec(
             "cifar100", "CIFAR-100 via torchvision: 32x32 RGB, 100 classes, train 25k / valid 25k / test 10k",
-            lambda seed, root: _load_cifar("cifar100", 100, seed, root), needs="torchvision",
+            lambda seed, root: _load_cifar("cifar100", 100, seed, root), needs="torchvision", needs_files=True,
         ),
     }
 )
@@ -212,6 +215,20 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
 def dataset_names() -> tuple[str, ...]:
     """Names of the registered datasets."""
     return tuple(DATASETS)
+
+
+def dataset_problem(name: str, root: str | Path | None = None) -> str | None:
+    """Why dataset ``name`` cannot be loaded here (an unknown name, a missing package, no folder of its files), or
+    None when nothing stands in the way; cheap: nothing is loaded."""
+    spec = DATASETS.get(name)
+    if spec is None:
+        return f"unknown dataset {name!r}"
+    module = {"scikit-learn": "sklearn"}.get(spec.needs, spec.needs)  # pip name -> import name
+    if spec.needs and importlib.util.find_spec(module) is None:
+        return f"needs {spec.needs} (pip install {spec.needs})"
+    if spec.needs_files and root is None:
+        return "needs a folder of its files (--data-root in the CLI)"
+    return None
 
 
 def load_dataset(name: str, split_seed: int = 0, root: str | Path | None = None) -> ImageDataset:

@@ -183,6 +183,7 @@ METHODS = (
         name="bananas",
         config_type=BananasConfig,
         runner=run_bananas,
+        title="BANANAS",
         description="BANANAS: ensemble of MLP predictors on the path encoding, Thompson sampling over mutations",
     ),
 )

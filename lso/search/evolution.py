@@ -60,6 +60,7 @@ METHODS = (
         name="rea",
         config_type=EvolutionConfig,
         runner=run_evolution,
+        title="regularized evolution",
         description="regularized evolution: population 20, sample 5, one-edge mutation, no repeats",
     ),
 )

@@ -275,6 +275,7 @@ METHODS = (
         config_type=CRLSOConfig,
         runner=run_crlso,
         needs_run=True,
+        title="CR-LSO latent gradient ascent",
         description="CR-LSO: projected gradient ascent on a concave ICNN surrogate in the G-VAE latent space",
     ),
 )

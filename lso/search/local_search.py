@@ -46,6 +46,7 @@ METHODS = (
         name="ls",
         config_type=LocalSearchConfig,
         runner=run_local_search,
+        title="local search",
         description="local search: best of the 24 one-edge neighbours, random restarts",
     ),
 )

@@ -32,6 +32,7 @@ METHODS = (
         name="random",
         config_type=RandomSearchConfig,
         runner=run_random_search,
+        title="random search",
         description="random search: uniform cells without repeats",
     ),
 )

@@ -74,6 +74,7 @@ class SearchMethod:
         runner: ``runner(config, context)``; spends queries via ``context.ledger`` and returns nothing.
         needs_run: True for latent methods that start from a training run directory (``--run``).
         description: one line for help texts.
+        title: the method's name in words (``"regularized evolution"`` for ``rea``), for pickers and legends.
     """
 
     name: str
@@ -81,6 +82,12 @@ class SearchMethod:
     runner: Runner
     needs_run: bool = False
     description: str = ""
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"rea (regularized evolution)"``, or the bare name when there is no title."""
+        return f"{self.name} ({self.title})" if self.title else self.name
 
 
 class MethodRegistry(Mapping[str, SearchMethod]):

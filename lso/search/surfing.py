@@ -158,6 +158,7 @@ METHODS = (
         config_type=SurfConfig,
         runner=run_surf,
         needs_run=True,
+        title="CR-LSO surfing",
         description="CR-LSO whose moves surf through surrogate snapshots, smoothest first",
     ),
 )

@@ -33,6 +33,9 @@ def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
     arch = at.text_input(key="refine_arch")
     Cell.parse(arch.value)  # prefilled with a valid cell
     assert any("Runs on cpu" in c.value for c in at.caption)
+    datasets = next(b for b in at.selectbox if b.label == "Dataset")
+    assert "digits" in datasets.options and "cifar10" not in datasets.options  # CIFAR cannot run here
+    assert "cifar10 needs" in datasets.help
 
     toy = BenchmarkTable.load(toy_workspace / "toy.parquet")
     best = toy.best("toy_valid")[0].to_string()

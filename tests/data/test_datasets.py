@@ -63,3 +63,11 @@ def test_cifar_without_torchvision_or_root_is_a_clear_error() -> None:
     else:
         with pytest.raises(DatasetError, match="data-root|cannot read"):
             load_dataset("cifar10")
+
+
+def test_dataset_problem_says_what_stands_in_the_way_without_loading():
+    from lso.data.datasets import dataset_problem
+
+    assert dataset_problem("digits") is None
+    assert dataset_problem("nope") == "unknown dataset 'nope'"
+    assert "files" in dataset_problem("cifar10") or "torchvision" in dataset_problem("cifar10")
