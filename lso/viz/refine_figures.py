@@ -37,17 +37,31 @@ def refine_progress_figure(events: Sequence[ProgressEvent], runs: Sequence[str],
 
 
 def accuracy_vs_params_figure(comparison: "RefineComparison") -> "go.Figure":
-    """Test accuracy (mean over seeds, error bar = std) against parameters, one line per method through its rounds."""
+    """Test accuracy (mean over seeds, error bar = std when there are several) against parameters.
+
+    Growth methods are lines through their rounds (from the small start to the budget); ``scratch`` is points at the
+    sizes it trained (the start and the widest network within the budget), never a line: nothing grows in it. A dashed
+    line marks the parameter budget, so methods that end below it show as such.
+    """
     import plotly.graph_objects as go
 
     frame = comparison.rounds_frame()
     fig = go.Figure()
     for method in comparison.methods:
         part = frame[frame.method == method].groupby("round").agg(
-            params=("params", "mean"), acc=("test_accuracy", "mean"), std=("test_accuracy", "std")).fillna(0.0)
-        fig.add_trace(go.Scatter(x=part.params, y=part.acc, error_y={"type": "data", "array": part["std"]},
-                                 mode="lines+markers", name=method))
-    fig.update_layout(title=f"lso refine: {comparison.arch} on {comparison.dataset}, budget "
-                            f"{comparison.budget_params} params, seeds {list(comparison.seeds)}",
-                      xaxis_title="parameters", yaxis_title="test accuracy (%)", template="plotly_white")
+            params=("params", "mean"), acc=("test_accuracy", "mean"), std=("test_accuracy", "std"))
+        spread = part["std"].notna().any()
+        fig.add_trace(go.Scatter(
+            x=part.params, y=part.acc, name=method, mode="markers" if method == "scratch" else "lines+markers",
+            marker={"size": 10 if method == "scratch" else 7, "symbol": "diamond" if method == "scratch" else "circle"},
+            error_y={"type": "data", "array": part["std"].fillna(0.0)} if spread else None,
+            hovertemplate=f"{method}<br>%{{x:,}} params<br>test %{{y:.2f}}%<extra></extra>"))
+    if comparison.budget_params:
+        fig.add_vline(x=comparison.budget_params, line_dash="dash", line_color="grey",
+                      annotation_text=f"budget {comparison.budget_params:,}", annotation_position="top left")
+    seeds = list(comparison.seeds)
+    fig.update_layout(
+        title={"text": f"Test accuracy vs parameters on {comparison.dataset}<br><sup>{comparison.arch}; "
+                       f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} {seeds}</sup>", "font": {"size": 15}},
+        margin={"t": 80}, xaxis_title="parameters", yaxis_title="test accuracy (%)", template="plotly_white")
     return fig

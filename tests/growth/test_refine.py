@@ -230,7 +230,9 @@ def test_comparison_figure_and_files_from_results(tmp_path):
     fig = accuracy_vs_params_figure(comparison)
     assert [t.name for t in fig.data] == ["s3d", "scratch"]
     assert list(fig.data[0].y) == [50.0, 61.0, 72.0] and list(fig.data[1].x) == [1000.0, 2000.0]
-    assert fig.layout.title.text.startswith(f"lso refine: {ARCH} on digits, budget 3000 params")
+    assert fig.layout.title.text.startswith("Test accuracy vs parameters on digits") and ARCH in fig.layout.title.text
+    assert fig.data[0].mode == "lines+markers" and fig.data[1].mode == "markers"  # scratch grows nothing: points
+    assert [a.text for a in fig.layout.annotations] == ["budget 3,000"]  # the budget every method aims at
     files = write_refine_comparison(comparison, tmp_path)
     assert json.loads(files.results_json.read_text()) == json.loads(json.dumps(comparison.to_dict()))
     assert set(comparison.to_dict()) == {"s3d/0", "s3d/1", "scratch/0", "scratch/1"}
