@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from lso.cli.console import make_console
@@ -124,13 +124,15 @@ def compare(
     report: Optional[str] = typer.Option(None, "--report", help="Metric reported (default: <dataset>_test)."),
     target: Optional[float] = typer.Option(None, "--target", help="Count the queries needed for the report to reach the target, a finite number (>= for accuracy, <= for a cost; default: the report's top-1% value over unique cells, unrounded)."),
     horizon: int = typer.Option(0, "--horizon", help="Queries per run (default: the largest budget)."),
-    run: Optional[Path] = typer.Option(None, "--run", help="Training run directory (latent methods)."),
+    run: Optional[List[Path]] = typer.Option(
+        None, "--run", help="Training run directory (latent methods). Repeat it to run latent methods on several "
+                            "models (e.g. G-VAE seeds): one row per model, METHOD@RUN, and the spread between them."),
     minimize: Optional[bool] = typer.Option(None, "--minimize/--maximize", help=_MINIMIZE_HELP),
     allow_run_mismatch: bool = typer.Option(False, "--allow-run-mismatch", help=_MISMATCH_HELP),
     device: str = typer.Option("cpu", "--device", help="Torch device of latent methods: cpu, cuda, cuda:N or auto."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the runs."),
 ) -> None:
-    """Run methods x seeds; write comparison.csv/.md, curves.csv, best_so_far.html; print the table."""
+    """Run methods x seeds (x models); write comparison.csv/.md, curves.csv, best_so_far.html; print the table."""
     from lso.bench import BenchmarkTable
     from lso.device import resolve_device
     from lso.search import search_metrics
@@ -148,8 +150,8 @@ def compare(
         finite(target, "--target")
     check_output_folder(out, _COMPARE_OUTPUTS, marker="comparison.json", recognise=comparison_marker,
                         what="comparison")
-    if run is not None:
-        check_run_dir(run)
+    for path in run or ():
+        check_run_dir(path)
     dev = str(resolve_device(device))
     table = BenchmarkTable.load(bench)
     signal, report = search_metrics(table, signal, report)
@@ -160,7 +162,7 @@ def compare(
                            allow_run_mismatch=allow_run_mismatch)
     with os_errors("lso search compare"):
         with progress_bar("search runs", "run", enabled=progress) as reporter:
-            comparison = compare_methods(table, config, run_dir=run, device=dev, reporter=reporter)
+            comparison = compare_methods(table, config, run_dir=list(run or ()), device=dev, reporter=reporter)
         files = write_comparison(comparison, out)
     make_console().print(comparison.to_markdown(), highlight=False, soft_wrap=True)
     make_console().print(f"wrote {files.table_csv}, {files.table_md}, {files.curves_csv}, {files.plot}", highlight=False)

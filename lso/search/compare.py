@@ -16,9 +16,9 @@ This module returns data; the figure is ``lso.viz.search_figures.comparison_curv
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from lso.errors import LsoError
 from lso.jobs import Reporter
 from lso.oracle import Evaluation
 from lso.search.oracle import TableOracle
-from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
+from lso.search.registry import MethodRegistry, SearchMethod, check_search, default_registry, run_search
 from lso.search.result import SearchResult
 from lso.search.summary import MethodSummary, summarise_method
 
@@ -129,6 +129,17 @@ class Comparison:
     signal_info: MetricInfo | None = None
     report_info: MetricInfo | None = None
 
+    def model_spread(self) -> dict[str, tuple[float, ...]]:
+        """For a latent method run on several models (rows ``method@RUN``): per budget, the largest minus the smallest
+        of its per-model medians, i.e. how far the figure moves with the model alone. Empty with one model."""
+        groups: dict[str, list[MethodSummary]] = {}
+        for s in self.summaries:
+            base, at, _ = s.method.partition("@")
+            if at:
+                groups.setdefault(base, []).append(s)
+        return {base: tuple(float(np.nanmax(col) - np.nanmin(col)) for col in zip(*(s.report_at for s in rows)))
+                for base, rows in groups.items() if len(rows) > 1}
+
     def fmt(self, value: float) -> str:
         """A report value with the precision of its scale."""
         return self.report_info.format(value) if self.report_info is not None else f"{value:.4g}"
@@ -201,6 +212,10 @@ class Comparison:
                      f"{_queries(s.queries_to_target, cfg.horizon)} ({s.reached_target}/{n})",
                      f"{_queries(s.queries_to_optimum, cfg.horizon)} ({s.found_optimum}/{n})", s.source_mix()]
             lines.append("| " + " | ".join(cells) + " |")
+        for base, spread in self.model_spread().items():
+            lines += ["", f"{base} on {sum(s.method.startswith(base + '@') for s in self.summaries)} models: the "
+                      f"per-model medians differ by {', '.join(f'{self.fmt(v)} @{b}' for b, v in zip(cfg.budgets, spread))}"
+                      " (max - min): the part of the figure that moves with the model"]
         stopped = [f"{s.method} {s.stopped}/{n}" for s in self.summaries if s.stopped]
         if stopped:
             lines += ["", f"Runs that stopped before {cfg.horizon} queries (no figure at the budgets they did not "
@@ -217,7 +232,7 @@ def compare_methods(
     config: CompareConfig,
     *,
     registry: MethodRegistry | None = None,
-    run_dir: str | Path | None = None,
+    run_dir: str | Path | Sequence[str | Path] | None = None,
     device: str = "cpu",
     reporter: Reporter | None = None,
 ) -> Comparison:
@@ -226,24 +241,33 @@ def compare_methods(
     Every method is checked before the first run (unknown names, a latent method's run and budget:
     ``lso.search.registry.check_search``), so a bad setting fails at once, not after the baselines ran.
 
+    ``run_dir`` may name several training runs (e.g. G-VAEs trained with different seeds): each latent method then
+    runs every seed on every run, and is summarised once per run, as ``method@RUN`` (the folder's name), so the
+    spread that comes from the model shows beside the spread over search seeds (``Comparison.model_spread``).
+
     ``reporter`` gets ``(runs done, runs in all, "method seed s")`` before each run and ``(runs in all, runs in
     all, ...)`` after the last; it raises ``lso.jobs.Cancelled`` on a stop request, so a stopped comparison ends
     between two runs and returns nothing.
     """
     oracle = TableOracle(table, config.signal, config.report, minimize=config.minimize)
     registry = registry or default_registry()
-    specs = [registry[m] for m in config.methods]  # unknown names fail before any run
-    for spec in specs:  # the smallest budget too must leave a latent method room beyond its run's labels
-        check_search(spec, oracle, min(config.budgets), run_dir if spec.needs_run else None,
-                     allow_run_mismatch=config.allow_run_mismatch)
+    run_dirs = _run_dirs(run_dir)
+    specs: list[tuple[SearchMethod, Path | None]] = []
+    for spec in (registry[m] for m in config.methods):  # unknown names fail before any run
+        if not spec.needs_run or len(run_dirs) <= 1:
+            specs.append((spec, run_dirs[0] if spec.needs_run and run_dirs else None))
+        else:  # one row per model: the same method, named for its run
+            specs += [(replace(spec, name=f"{spec.name}@{label}"), path) for label, path in _labelled(run_dirs)]
+    for spec, path in specs:  # the smallest budget too must leave a latent method room beyond its run's labels
+        check_search(spec, oracle, min(config.budgets), path, allow_run_mismatch=config.allow_run_mismatch)
+    config = replace(config, methods=tuple(spec.name for spec, _ in specs))
     optimum = oracle.optimum()
-    runs = [(spec, seed) for spec in specs for seed in config.seeds]
+    runs = [(spec, path, seed) for spec, path in specs for seed in config.seeds]
     found = []
-    for done, (spec, seed) in enumerate(runs):
+    for done, (spec, path, seed) in enumerate(runs):
         if reporter is not None:
             reporter(done, len(runs), f"{spec.name} seed {seed}")
-        found.append(run_search(spec, oracle, budget=config.horizon, seed=seed,
-                                run_dir=run_dir if spec.needs_run else None, device=device,
+        found.append(run_search(spec, oracle, budget=config.horizon, seed=seed, run_dir=path, device=device,
                                 allow_run_mismatch=config.allow_run_mismatch))
     if reporter is not None:
         reporter(len(runs), len(runs), "summarising")
@@ -254,3 +278,23 @@ def compare_methods(
                       for m in config.methods)
     return Comparison(config=config, optimum=optimum, results=results, summaries=summaries,
                       signal_info=oracle.signal_info, report_info=report_info)
+
+
+def _run_dirs(run_dir: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    if run_dir is None:
+        return []
+    if isinstance(run_dir, (str, Path)):
+        return [Path(run_dir)]
+    paths = [Path(p) for p in run_dir]
+    if len({p.resolve() for p in paths}) != len(paths):
+        raise LsoError("--run names the same run twice")
+    return paths
+
+
+def _labelled(paths: list[Path]) -> list[tuple[str, Path]]:
+    """``(label, path)``: the folder names, made unique with ``#2``, ``#3``... where two runs share one."""
+    out, seen = [], {}
+    for path in paths:
+        seen[path.name] = seen.get(path.name, 0) + 1
+        out.append((path.name if seen[path.name] == 1 else f"{path.name}#{seen[path.name]}", path))
+    return out
