@@ -100,6 +100,10 @@ def live(job) -> None:
     if job.state == "done":
         comparison = job.result
         st.plotly_chart(accuracy_vs_params_figure(comparison), key=f"{JOB}:result")
+        rounds = comparison.rounds_frame()
+        for _, row in rounds[rounds.rolled_back].iterrows():  # never silent: a round that hurt was undone
+            st.warning(f"{row.method} seed {row.seed}, round {row['round']}: rolled back, its split lowered validation "
+                       "accuracy (the network before it was kept)")
         final = comparison.final_frame()
         if final["test_std"].isna().all():  # one seed has no spread: say so rather than print "None"
             final = final.drop(columns=["test_std"])

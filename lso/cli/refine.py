@@ -69,16 +69,21 @@ _FINETUNE = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after 
 _INNER = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1].")
 _STAGE = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1].")
 _GROUPS_OPTION = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated).")
+_ROLLBACK = typer.Option(1.0, "--rollback-tolerance", min=0.0,
+                         help="A round that lowers validation accuracy by more than this many points is retried with "
+                              "half the step, then rolled back (recorded as rolled_back).")
+_NO_ROLLBACK = typer.Option(False, "--no-rollback", help="Keep every round, even one that lowers validation accuracy.")
 
 
 def _config(arch: str, dataset: str, method: str, rounds: int, budget_params: int | None, seed: int,
-            protocol: str | None, finetune_epochs: int, inner_mult: float, stage_mult: float, groups: list[str]) -> RefineConfig:
+            protocol: str | None, finetune_epochs: int, inner_mult: float, stage_mult: float, groups: list[str],
+            rollback_tolerance: float | None = 1.0) -> RefineConfig:
     """The ``RefineConfig`` of these options (imported here: torch loads only when a command runs)."""
     from lso.growth.refine import RefineConfig
 
     return RefineConfig(arch=arch, dataset=dataset, method=method, rounds=rounds, budget_params=budget_params,
                         seed=seed, protocol=protocol, finetune_epochs=finetune_epochs, inner_mult=inner_mult,
-                        stage_mult=stage_mult, groups=tuple(groups))
+                        stage_mult=stage_mult, groups=tuple(groups), rollback_tolerance=rollback_tolerance)
 
 
 def refine(
@@ -97,6 +102,8 @@ def refine(
     inner_mult: float = _INNER,
     stage_mult: float = _STAGE,
     groups: str = _GROUPS_OPTION,
+    rollback_tolerance: float = _ROLLBACK,
+    no_rollback: bool = _NO_ROLLBACK,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the rounds."),
 ) -> None:
     """Run one refine and write RESULT.json: {"rounds": [...], "config": {...}}."""
@@ -110,16 +117,18 @@ def refine(
                                   groups)
     check_result_file(out, "refine")
     config = _config(arch, dataset, method, rounds, budget_params, seed, protocol, finetune_epochs, inner_mult,
-                     stage_mult, group_names)
+                     stage_mult, group_names, None if no_rollback else rollback_tolerance)
     from lso.growth.refine import refine as run_refine
 
     with os_errors("lso refine"), progress_bar(f"{method} seed {seed}", "round", enabled=progress) as bar:
         result = run_refine(config, device=device, reporter=bar)
         result.save(out)
     first, last = result.rounds[0], result.final
+    back = [k for k, r in enumerate(result.rounds) if r.rolled_back]
     make_console().print(f"{method} seed {seed}: {first.params} -> {last.params} params, test accuracy "
-                         f"{first.test_accuracy:.2f} -> {last.test_accuracy:.2f} % on {last.device}; wrote {out}",
-                         highlight=False, soft_wrap=True)
+                         f"{first.test_accuracy:.2f} -> {last.test_accuracy:.2f} % on {last.device}; wrote {out}"
+                         + (f"\nrolled back (lowered validation accuracy): round {', '.join(map(str, back))}"
+                            if back else ""), highlight=False, soft_wrap=True)
 
 
 def compare(
@@ -136,6 +145,8 @@ def compare(
     inner_mult: float = _INNER,
     stage_mult: float = _STAGE,
     groups: str = _GROUPS_OPTION,
+    rollback_tolerance: float = _ROLLBACK,
+    no_rollback: bool = _NO_ROLLBACK,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the runs."),
 ) -> None:
     """Run methods x seeds; write rounds.csv, final.csv, accuracy_vs_params.html, results.json; print the table."""
@@ -147,7 +158,7 @@ def compare(
     check_output_folder(out, _COMPARE_OUTPUTS, marker="results.json", recognise=refine_marker,
                         what="refine comparison")
     config = _config(arch, dataset, method_names[0], rounds, budget_params, 0, protocol, finetune_epochs, inner_mult,
-                     stage_mult, group_names)
+                     stage_mult, group_names, None if no_rollback else rollback_tolerance)
     from lso.growth.refine import compare_refine
     from lso.report.refine import write_refine_comparison
 

@@ -15,6 +15,8 @@ statistics). "Train the final width from scratch" is the caller's other baseline
 
 from __future__ import annotations
 
+import copy
+
 import dataclasses
 import math
 import time
@@ -59,6 +61,11 @@ class GrowthConfig:
         relu_beta: beta of the softplus stand-in for ReLU's second derivative.
         max_splits_per_round: cap on neurons split per round (None: budget only).
         seed: seeds the random starts of the fast route and the random selector.
+        rollback_tolerance: a round whose ``valid_accuracy`` (from ``train_fn``) falls more than this many points
+            below the previous round's is retried from the network before the split with half the step, up to
+            ``retries`` times; if it still falls, the network before the split is kept and the round is recorded as
+            ``rolled_back`` (it grows nothing). None: never roll back.
+        retries: retries with a halved ``eps`` before a round is rolled back.
     """
 
     method: str = "s3d"
@@ -73,8 +80,14 @@ class GrowthConfig:
     relu_beta: float = 3.0
     max_splits_per_round: int | None = None
     seed: int = 0
+    rollback_tolerance: float | None = None
+    retries: int = 1
 
     def __post_init__(self) -> None:
+        if self.rollback_tolerance is not None and not self.rollback_tolerance >= 0:
+            raise SplittingError(f"rollback_tolerance must be >= 0 points or None, got {self.rollback_tolerance}")
+        if self.retries < 0:
+            raise SplittingError(f"retries must be >= 0, got {self.retries}")
         if self.method not in SPLIT_METHODS:
             raise SplittingError(f"unknown growth method {self.method!r}; use one of {', '.join(SPLIT_METHODS)}")
         if self.copies not in (2, 4):
@@ -102,6 +115,8 @@ class RoundRecord:
     seconds_train: float
     predicted_descent: float
     metrics: dict[str, float]
+    rolled_back: bool = False
+    attempts: int = 1
 
 
 @dataclass(frozen=True)
@@ -218,16 +233,45 @@ def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], tra
         else:
             cands = space.candidates(model, value_batches(), loss_fn, config, gen)
             selection = select_greedy(cands, costs, budget_r, config.metric, max_splits=config.max_splits_per_round)
-        report = space.apply(model, selection.splits, config.eps)
-        t1 = time.perf_counter()
-        metrics = dict(train_fn(model, r))
-        t2 = time.perf_counter()
-        predicted = sum(s.value for s in selection.splits if not math.isnan(s.value)) * config.eps ** 2 / 2
+        before = copy.deepcopy(model) if config.rollback_tolerance is not None else None
+        eps, attempts, seconds_train, seconds_values = config.eps, 0, 0.0, 0.0
+        while True:
+            attempts += 1
+            report = space.apply(model, selection.splits, eps)
+            t1 = time.perf_counter()
+            seconds_values = seconds_values or t1 - t0  # statistics, selection and the first split
+            metrics = dict(train_fn(model, r))
+            seconds_train += time.perf_counter() - t1
+            if before is None or not _hurts(records[-1].metrics, metrics, config.rollback_tolerance):
+                rolled_back = False
+                break
+            _restore(model, copy.deepcopy(before))  # the network before the split, trained as it was
+            if attempts > config.retries:
+                rolled_back, metrics = True, dict(records[-1].metrics)
+                report = SplitReport(split={}, added={}, widths=space.widths(model))
+                break
+            eps /= 2
+        predicted = sum(s.value for s in selection.splits if not math.isnan(s.value)) * eps ** 2 / 2
         costs = space.costs(model, example)  # after this round, and for the next one
         records.append(RoundRecord(r, costs.base["params"], costs.base["macs"], report.split, report.widths,
-                                   t1 - t0, t2 - t1, predicted, metrics))
+                                   seconds_values, seconds_train, 0.0 if rolled_back else predicted,
+                                   metrics, rolled_back, attempts))
         _report(reporter, records[-1], config)
     return GrowthResult(config=config, rounds=tuple(records))
+
+
+def _hurts(before: Mapping[str, float], after: Mapping[str, float], tolerance: float | None) -> bool:
+    """Whether a round lowered ``valid_accuracy`` by more than ``tolerance`` points (never without the figure)."""
+    if tolerance is None or "valid_accuracy" not in before or "valid_accuracy" not in after:
+        return False
+    return after["valid_accuracy"] < before["valid_accuracy"] - tolerance
+
+
+def _restore(model: nn.Module, snapshot: nn.Module) -> None:
+    """Make ``model`` (in place, so every holder of it sees the change) the network ``snapshot`` holds: splitting
+    replaced modules and parameters, so their shapes differ and ``load_state_dict`` cannot do it."""
+    model.__dict__.clear()
+    model.__dict__.update(snapshot.__dict__)
 
 
 def _report(reporter: Reporter | None, record: RoundRecord, config: GrowthConfig) -> None:

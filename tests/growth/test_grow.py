@@ -173,3 +173,37 @@ def test_schedule_grows_to_the_budget_and_is_reproducible(method, tmp_path):
     reports = reporter.events[:3]  # one per round of the first run
     assert [(e.done, e.total) for e in reports] == [(0, 2), (1, 2), (2, 2)]
     assert [e.figures["params"] for e in reports] == [float(r.params) for r in res.rounds]
+
+
+def test_a_round_that_hurts_is_retried_with_half_the_step_then_rolled_back():
+    torch.manual_seed(0)
+    net = SmallMLP(6, (5, 4), 3)
+    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+    seen: list[tuple[int, int]] = []  # (round, params) of every training
+
+    def train(model, r):  # a fake score: any growth "hurts" validation by 5 points
+        params = count_params(model)
+        seen.append((r, params))
+        return {"valid_accuracy": 80.0 - 5.0 * (params > seen[0][1])}
+
+    start = count_params(net)
+    with torch.no_grad():
+        before = net(x).clone()
+    cfg = GrowthConfig(method="random", rounds=2, budget=int(start * 1.6), seed=0, rollback_tolerance=1.0,
+                       retries=1, eps=0.1)
+    res = grow_network(net, net.sites(), train, lambda: [(x, y)], F.cross_entropy, x, cfg)
+    assert [r.rolled_back for r in res.rounds] == [False, True, True]
+    assert [r.attempts for r in res.rounds] == [1, 2, 2]  # one retry (half the step) before each rollback
+    assert [p for _, p in seen[1:]] == [p for _, p in seen[1:] if p > start]  # every attempt did grow...
+    assert all(r.params == start and r.splits == {} for r in res.rounds)  # ...and every growth was undone
+    assert count_params(net) == start
+    with torch.no_grad():
+        assert torch.equal(net(x), before)  # the very network from before the splits, weights included
+    assert res.rounds[1].metrics == res.rounds[0].metrics
+
+    tolerant = GrowthConfig(method="random", rounds=1, budget=int(start * 1.6), seed=0, rollback_tolerance=10.0)
+    grown = grow_network(SmallMLP(6, (5, 4), 3), SmallMLP(6, (5, 4), 3).sites(), train, lambda: [(x, y)],
+                         F.cross_entropy, x, tolerant)
+    assert not grown.rounds[1].rolled_back and grown.rounds[1].params > start  # 5 points is within a tolerance of 10
+    with pytest.raises(SplittingError, match="rollback_tolerance"):
+        GrowthConfig(rollback_tolerance=-1.0)

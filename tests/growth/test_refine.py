@@ -30,7 +30,7 @@ TINY = TrainProtocol(name="tiny", dataset="digits", epochs=1, lr=0.05, batch_siz
 # RESULT.json's config block, in order (other tools read it)
 CONFIG_KEYS = ["arch", "dataset", "method", "rounds", "budget_params", "seed", "device", "protocol", "finetune_epochs",
                "inner_mult", "stage_mult", "groups", "start_widths", "copies", "c", "eps", "route", "steps",
-               "value_samples", "seconds_values", "seconds_train", "widths"]
+               "value_samples", "seconds_values", "seconds_train", "widths", "rollback_tolerance", "retries"]
 
 
 @pytest.fixture(scope="module")

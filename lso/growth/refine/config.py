@@ -42,6 +42,10 @@ class RefineConfig:
         copies, c, eps, route, steps: S3D copies (2 or 4), weight bound (>= 1), step (>= 0), eigen route
             (``"fast"`` or ``"exact"``), products per site (>= 1).
         value_samples: first training images used for the splitting statistics (>= 2).
+        rollback_tolerance: a growth round that lowers validation accuracy by more than this many points is retried
+            with half the step, then rolled back (the network before the split is kept; the round says
+            ``rolled_back``). None: never. Default 1 point: about the seed noise of a round on digits.
+        retries: halved-step retries before a round is rolled back (>= 0).
 
     Raises (when built):
         RefineError: every bad setting above, named in one message.
@@ -66,6 +70,8 @@ class RefineConfig:
     route: str = "fast"
     steps: int = 8
     value_samples: int = 128
+    rollback_tolerance: float | None = 1.0
+    retries: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -112,6 +118,11 @@ def _problems(config: RefineConfig) -> list[str]:
         out.append(f"c must be a finite number >= 1, got {config.c}")
     if not config.eps >= 0.0 or not math.isfinite(config.eps):
         out.append(f"eps must be a finite number >= 0, got {config.eps}")
+    if config.rollback_tolerance is not None and not (config.rollback_tolerance >= 0
+                                                      and math.isfinite(config.rollback_tolerance)):
+        out.append(f"rollback_tolerance must be a finite number >= 0 or None, got {config.rollback_tolerance}")
+    if config.retries < 0:
+        out.append(f"retries must be >= 0, got {config.retries}")
     if config.route not in ROUTES:
         out.append(f"unknown eigenpair route {config.route!r} (use {' or '.join(ROUTES)})")
     return out

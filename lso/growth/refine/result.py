@@ -19,7 +19,8 @@ from lso.atomic import write_json
 from lso.growth.refine.config import RefineConfig, RefineError
 from lso.nets.protocol import TrainProtocol
 
-ROUND_KEYS = ("params", "flops", "train_accuracy", "valid_accuracy", "test_accuracy", "seconds", "device", "splits")
+ROUND_KEYS = ("params", "flops", "train_accuracy", "valid_accuracy", "test_accuracy", "seconds", "device", "splits",
+              "rolled_back")
 _SETTINGS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "finetune_epochs", "inner_mult",
              "stage_mult", "copies", "c", "eps", "route", "steps", "value_samples")
 
@@ -28,7 +29,8 @@ _SETTINGS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "fi
 class RefineRound:
     """One round. Accuracies in percent (eval mode, after the round's training); ``flops``: multiply-accumulates of
     the Linear and Conv2d layers for one image (NB201's convention); ``seconds``: splitting values + split +
-    training of this round; ``splits``: neurons split per site in this round (empty for round 0)."""
+    training of this round; ``splits``: neurons split per site in this round (empty for round 0, and for a round that
+    was ``rolled_back``)."""
 
     params: int
     flops: int
@@ -38,6 +40,7 @@ class RefineRound:
     seconds: float
     device: str
     splits: dict[str, int]
+    rolled_back: bool = False  # the round's split lowered validation accuracy: the network before it was kept
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class RefineResult:
             "route": cfg.route, "steps": cfg.steps, "value_samples": cfg.value_samples,
             "seconds_values": list(self.seconds_values), "seconds_train": list(self.seconds_train),
             "widths": [dict(w) for w in self.widths],
+            "rollback_tolerance": cfg.rollback_tolerance, "retries": cfg.retries,
         }
         return {"rounds": [dataclasses.asdict(r) for r in self.rounds], "config": config}
 
@@ -90,9 +94,12 @@ class RefineResult:
         """
         try:
             block = data["config"]
+            later = {k: block[k] for k in ("rollback_tolerance", "retries") if k in block}  # absent in older files
             config = RefineConfig(**{k: block[k] for k in _SETTINGS}, groups=tuple(block["groups"]),
-                                  protocol=TrainProtocol.from_dict(block["protocol"]))
-            rounds = tuple(RefineRound(**{k: r[k] for k in ROUND_KEYS}) for r in data["rounds"])
+                                  protocol=TrainProtocol.from_dict(block["protocol"]), **later)
+            # "rolled_back" is absent from files written before rounds could be rolled back (it defaults to False)
+            rounds = tuple(RefineRound(**{k: r[k] for k in ROUND_KEYS if k != "rolled_back" or k in r})
+                           for r in data["rounds"])
             return cls(rounds=rounds, config=config, device=str(block["device"]),
                        start_widths=dict(block["start_widths"]),
                        seconds_values=tuple(float(v) for v in block["seconds_values"]),

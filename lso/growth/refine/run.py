@@ -184,7 +184,7 @@ def _grow(run: _Run, model: Network) -> None:
     cfg, proto = run.config, run.config.train_protocol
     grow_config = GrowthConfig(method=cfg.method, rounds=cfg.rounds, budget=int(cfg.budget_params), metric="params",
                                copies=cfg.copies, c=cfg.c, eps=cfg.eps, route=cfg.route, steps=cfg.steps,
-                               seed=cfg.seed)
+                               seed=cfg.seed, rollback_tolerance=cfg.rollback_tolerance, retries=cfg.retries)
     n_val = min(cfg.value_samples, len(run.train))
     value_set = [(run.train.x[s:s + proto.batch_size], run.train.y[s:s + proto.batch_size])
                  for s in range(0, n_val, proto.batch_size)]
@@ -211,5 +211,5 @@ def _add_growth(run: _Run, growth: GrowthResult) -> None:
         run.add(RefineRound(params=rec.params, flops=rec.macs, train_accuracy=m["train_accuracy"],
                             valid_accuracy=m["valid_accuracy"], test_accuracy=m["test_accuracy"],
                             seconds=rec.seconds_values + m["seconds_train"], device=describe_device(run.device),
-                            splits={k: int(v) for k, v in rec.splits.items()}),
+                            splits={k: int(v) for k, v in rec.splits.items()}, rolled_back=rec.rolled_back),
                 rec.seconds_values, m["seconds_train"], dict(rec.widths))
