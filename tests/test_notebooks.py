@@ -140,7 +140,7 @@ def test_search_notebook(notebook_env, default_table):
 def test_refine_notebook(notebook_env):
     book, seconds = _execute("03_refine_a_cell.ipynb", notebook_env)
     titles = _figure_titles(book)
-    assert len(titles) == 1 and titles[0].startswith("lso refine: |"), titles
+    assert len(titles) == 1 and titles[0].startswith("Test accuracy vs parameters on digits<br><sup>|"), titles
     text = _stdout(book)
     assert "device: cpu" in text or "device: cuda" in text
     assert "8 refine runs in" in text
