@@ -69,13 +69,15 @@ if found:
     st.selectbox("...or a cell your last search found", list(found), index=None, key="refine_found",
                  on_change=use_found_cell, placeholder="choose a found cell")
 arch = st.text_input("Cell to refine (NAS-Bench-201 string)", key=ARCH_KEY)
-d1, d2, d3, d4 = st.columns([2, 1, 1, 1])
+d1, d2, d3, d4, d5 = st.columns([2, 1, 1, 1, 1])
 methods = d1.multiselect("Methods", REFINE_METHODS, default=list(REFINE_METHODS))
 problems = {name: dataset_problem(name) for name in DATASETS}  # only what can run here is offered
 dataset = d2.selectbox("Dataset", [n for n, why in problems.items() if why is None],
                        help="Not offered here: " + "; ".join(f"{n} {why}" for n, why in problems.items() if why))
 rounds = d3.number_input("Splitting rounds", 1, 10, 3)
-seed = d4.number_input("Seed", 0, 2**31 - 1, 0)
+seed = d4.number_input("First seed", 0, 2**31 - 1, 0)
+n_seeds = d5.number_input("Seeds", 1, 10, 1, help="Seeds first..first+n-1: the table and figure give the mean and "
+                                                   "spread over them.")
 grow = st.multiselect("Widths that grow", GROUPS, default=list(GROUPS),
                       help="stage0-2: the node channels of each stage (split in every op of the stage at once); "
                            "reduce1-2: the reduction blocks' inner channels.")
@@ -84,13 +86,13 @@ st.caption(f"Runs on {describe_device(device)}. On the digits dataset each metho
 if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not methods or not grow):
     try:
         config = RefineConfig(arch.strip(), dataset, rounds=int(rounds), groups=tuple(grow))
-        picked, s = tuple(methods), int(seed)
+        picked, seeds = tuple(methods), tuple(range(int(seed), int(seed) + int(n_seeds)))
         root = workspace()
         start_saved_job(JOB, f"refining on {dataset}",
-                        lambda reporter: compare_refine(config, methods=picked, seeds=(s,), device=device,
+                        lambda reporter: compare_refine(config, methods=picked, seeds=seeds, device=device,
                                                         reporter=reporter),
                         save=lambda comparison: save_refinement(comparison, dataset, root),
-                        context={"runs": [f"{m} (seed {s})" for m in picked]})
+                        context={"runs": [f"{m} (seed {s})" for s in seeds for m in picked]})  # run order
         st.rerun()  # redraw with the Run button disabled while the job runs
     except LsoError as err:
         st.error(str(err))

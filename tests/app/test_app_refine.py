@@ -45,6 +45,7 @@ def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
     at.multiselect[0].set_value(["s2d", "scratch"])
     at.multiselect[1].set_value(["stage1", "reduce2"])  # widths that grow
     at.number_input[0].set_value(1)  # rounds
+    next(b for b in at.number_input if b.label == "Seeds").set_value(2)  # mean and spread over seeds 0 and 1
     button(at, "Run refinement").click().run()
     assert not at.exception and not at.error
     deadline = time.monotonic() + 120
@@ -54,11 +55,12 @@ def test_refine_page_runs_a_tiny_refinement(toy_workspace: Path):
         assert not at.exception
     assert [s.value for s in at.success] == ["refining on digits: finished"]
     final = at.dataframe[0].value
-    assert list(final["method"]) == ["s2d", "scratch"]
+    assert list(final["method"]) == ["s2d", "scratch"] and list(final["seeds"]) == [2, 2]
+    assert "test_std" in final.columns and final["test_std"].notna().all()
     assert (final["params"] > 0).all() and final["test_mean"].between(0, 100).all()
     assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 1
     widths = at.dataframe[1].value.set_index("method")
-    grown = widths.loc["s2d"]  # only the chosen groups grew; stage0 stayed at the start width (half of C=8)
+    grown = widths.loc["s2d"].iloc[0]  # seed 0; only the chosen groups grew; stage0 stayed at the start width (half of C=8)
     assert grown["stage0"] == 4 and grown["stage1"] + grown["reduce2"] > 8 + 8
     saved = list((toy_workspace / "refinements").iterdir())  # kept in the workspace, listed under the job
     assert len(saved) == 1 and {"results.json", "final.csv"} <= {f.name for f in saved[0].iterdir()}
