@@ -12,7 +12,7 @@ from lso.train import TrainConfig, train_run
 from lso.runs.format import RunLayout
 from lso.train.run import read_history
 from lso.train.runs import KEY_METRICS, delete_run, list_runs, new_run_dir, resume_run
-from lso.viz.train_figures import event_rows, history_rows, training_curves
+from lso.viz.train_figures import event_rows, history_rows, runs_overlay_figure, training_curves
 
 JOB = "train_job"
 DEFAULTS = TrainConfig(epochs=20)
@@ -71,6 +71,12 @@ if not runs:
     st.stop()
 st.dataframe([r.row() for r in runs], hide_index=True,
              column_config={k: st.column_config.NumberColumn(format="%.3f") for k in KEY_METRICS})
+compared = st.multiselect("Compare runs' training curves", [r.name for r in runs], key="train_compare",
+                          help="Overlay the loss and reconstruction accuracy of several runs.")
+if compared:
+    histories = {r.name: history_rows(read_history(RunLayout.at(r.path).history)) for r in runs
+                 if r.name in compared and RunLayout.at(r.path).history.exists()}
+    st.plotly_chart(runs_overlay_figure(histories), key="train_compare_curves")
 chosen = st.selectbox("Open a run", [r.name for r in runs], key="train_open_run")
 info = next(r for r in runs if r.name == chosen)
 layout = RunLayout.at(info.path)

@@ -44,3 +44,26 @@ def training_curves(rows: Sequence[Mapping[str, float]], title: str = "") -> "go
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(title=title or None, template="plotly_white", height=360, margin={"t": 60, "b": 40})
     return fig
+
+
+def runs_overlay_figure(runs: Mapping[str, Sequence[Mapping[str, float]]], term: str = "loss") -> "go.Figure":
+    """Several runs side by side: ``term`` (a loss term, log scale) and the reconstruction accuracy per epoch, one
+    colour per run (``runs``: run name -> its ``history_rows``)."""
+    import plotly.graph_objects as go
+    from plotly.colors import qualitative
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"{term} (mean per epoch)", "reconstruction accuracy"))
+    for k, (name, rows) in enumerate(runs.items()):
+        colour = qualitative.Plotly[k % len(qualitative.Plotly)]
+        epochs = [r["epoch"] for r in rows]
+        values = [r.get(term) for r in rows]
+        fig.add_trace(go.Scatter(x=epochs, y=[v if v and v > 0 else None for v in values], mode="lines", name=name,
+                                 legendgroup=name, line={"color": colour}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=epochs, y=[r.get("recon_acc") for r in rows], mode="lines", name=name,
+                                 legendgroup=name, showlegend=False, line={"color": colour}), row=1, col=2)
+    fig.update_yaxes(type="log", dtick=1, row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(template="plotly_white", height=360, margin={"t": 60, "b": 40})
+    return fig

@@ -63,6 +63,9 @@ def test_train_page_trains_lists_and_deletes_a_run(toy_workspace: Path):
     assert list(listed["run"]) == ["page_run"] and list(listed["status"]) == ["complete"]
     assert at.selectbox(key="train_open_run").value == "page_run"
     assert len(at.get("plotly_chart")) >= 1  # the finished job's curves and the run's history
+    charts = len(at.get("plotly_chart"))
+    at.multiselect(key="train_compare").set_value(["page_run"]).run()
+    assert not at.exception and len(at.get("plotly_chart")) == charts + 1  # the overlay of the chosen runs
 
     button(at, "Yes, delete page_run").click().run()
     assert not at.exception and not at.error

@@ -215,3 +215,14 @@ def test_landscape_figures(model):
     land = plane_landscape(model, Projection.pca(z), (-1.0, 1.0), (-1.0, 1.0), resolution=5)
     fig = plane_landscape_figure(land, "acc", {"path": np.zeros((3, 2))})
     assert plotted(fig.data[0].z).shape == (5, 5) and len(fig.data[1].x) == 3
+
+
+def test_runs_overlay_draws_one_colour_per_run():
+    from lso.viz.train_figures import runs_overlay_figure
+
+    rows = {"a": [{"epoch": 1, "loss": 2.0, "recon_acc": 0.1}, {"epoch": 2, "loss": 1.0, "recon_acc": 0.5}],
+            "b": [{"epoch": 1, "loss": 3.0, "recon_acc": 0.0}]}
+    fig = runs_overlay_figure(rows)
+    assert [t.name for t in fig.data] == ["a", "a", "b", "b"]
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
+    assert list(fig.data[1].y) == [0.1, 0.5] and [t.showlegend for t in fig.data] == [None, False, None, False]
