@@ -43,3 +43,26 @@ def remember_found(found: dict[str, str]) -> None:
 def found_cells() -> dict[str, str]:
     """The cells ``remember_found`` kept in this session (empty before any search)."""
     return dict(st.session_state.get(FOUND_KEY, {}))
+
+
+REFINE_REQUEST = "refine_request"  # session state: a cell another page sends to Refine (taken by the Refine page)
+
+
+def cell_panel(cell: Cell, table, *, start_key: str, end_key: str) -> None:
+    """The clicked cell: its string, its table row, and where to take it (path start or end, or Refine)."""
+    from lso.space import index_of
+
+    arch = cell.to_string()
+    st.markdown(f"**Cell {index_of(cell)}** `{arch}`")
+    row = table.row(cell)
+    st.dataframe([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}], hide_index=True)
+
+    def put(key: str) -> None:  # a callback: it runs before the next run draws the text boxes
+        st.session_state[key] = arch
+
+    a, b, c = st.columns(3)
+    a.button("Use as path start", key="cell_panel_start", on_click=put, args=(start_key,))
+    b.button("Use as path end", key="cell_panel_end", on_click=put, args=(end_key,))
+    if c.button("Refine this cell", key="cell_panel_refine", icon=":material/call_split:"):
+        st.session_state[REFINE_REQUEST] = arch
+        st.switch_page("views/refine.py")

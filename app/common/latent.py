@@ -126,3 +126,17 @@ def base_map(_table, table_key: str, signal: str, report: str, run_dir: str, mti
 
     hover = hover_texts(_table, np.arange(num_cells()), [signal, report])
     return latent_map_figure(latent_view(run_dir, mtime).coords, values_by_index(_table, signal), hover, signal)
+
+
+def clicked_cells(event) -> list[int]:
+    """Official indices of the cells picked on a map drawn with ``ids`` (``st.plotly_chart(..., on_select=...)``'s
+    event; points of traces without ids, e.g. a path, are ignored)."""
+    selection = (event or {}).get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", {})
+    found = []
+    for point in (selection or {}).get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, (list, tuple)):
+            data = data[0] if data else None
+        if data is not None:
+            found.append(int(data))
+    return found

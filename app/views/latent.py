@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from common.cells import cell_input
+from common.cells import cell_input, cell_panel
 from common.data import load_model, load_table, pick_table, table_choices
-from common.latent import latent_view, map_hover, map_sample, run_choices, run_mtime, run_quality
+from common.latent import clicked_cells, latent_view, map_hover, map_sample, run_choices, run_mtime, run_quality
 from lso.errors import LsoError
-from lso.space import num_cells
+from lso.space import all_cells, num_cells
 from lso.train.runs import read_run
 from lso.viz.cell_values import cell_values, values_by_index
 from lso.viz.landscape import off_plane_distance, padded_range, plane_landscape
@@ -68,7 +68,7 @@ path = cell_path(model, start, end, int(steps)) if start is not None and end is 
 # ----- the map ----------------------------------------------------------------------------------------------------
 sample = map_sample(count)
 map_fig = latent_map_figure(view.coords[sample], values[sample], map_hover(table_path, count), metric,
-                            title=f"{run_label}: every cell's latent, PCA plane",
+                            title=f"{run_label}: every cell's latent, PCA plane (click a cell)", ids=sample,
                             axis_titles=tuple(f"PC {i + 1} ({r:.0%} of the variance)"
                                               for i, r in enumerate(view.projection.explained)))
 path_coords = None
@@ -79,7 +79,9 @@ if path is not None:
                                           in zip(path.t.tolist(), path.cells, path_values, path.predicted.tolist())])
 map_col, land_col = st.columns(2)
 with map_col:
-    st.plotly_chart(map_fig, key="latent_map")
+    picked = clicked_cells(st.plotly_chart(map_fig, key="latent_map", on_select="rerun", selection_mode="points"))
+    if picked:
+        cell_panel(all_cells()[picked[0]], table, start_key="latent_start", end_key="latent_end")
     st.caption(f"Drawing {len(sample):,} of {num_cells():,} cells"
                f"{' (a seeded random sample, to keep the page fast)' if len(sample) < num_cells() else ''}; "
                "grey points are cells the table lacks. The path starts at the square and ends at the star.")

@@ -4,7 +4,7 @@ in the background, with live accuracy-vs-parameters curves."""
 import json
 
 import streamlit as st
-from common.cells import found_cells
+from common.cells import REFINE_REQUEST, found_cells
 from common.data import load_table, metric_index, pick_table, workspace
 from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
@@ -43,6 +43,8 @@ st.caption("Start from a narrow network of the cell, train it, then split the ne
            "the final width trained from scratch.")
 label, table = pick_table()
 device = resolve_device("auto")
+if REFINE_REQUEST in st.session_state:  # a cell sent from another page (e.g. clicked on the latent map)
+    st.session_state[ARCH_KEY] = st.session_state.pop(REFINE_REQUEST)
 st.session_state.setdefault(ARCH_KEY, default_cell())
 
 c1, c2 = st.columns(2)

@@ -122,3 +122,19 @@ def test_no_run_says_how_to_get_one(app_workspace, monkeypatch):
     at = open_page()
     assert not at.error and any("No trained run yet" in i.value for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def test_a_click_on_the_map_names_the_cell_whatever_trace_it_hit(page):
+    import sys
+
+    sys.path.insert(0, str(REPO / "app"))
+    from common.latent import clicked_cells
+
+    map_fig = figures(page)[0]
+    traces = map_fig["data"][:-1]  # the cells (grey "not in table" first when any); the path has no ids
+    assert all("customdata" in t for t in traces) and "customdata" not in map_fig["data"][-1]
+    ids = np.concatenate([array(t["customdata"]) for t in traces])
+    assert len(ids) == len(set(ids.tolist())) == 5000  # every drawn cell carries its own official index
+    event = {"selection": {"points": [{"curve_number": 1, "point_index": 0, "customdata": 1234},
+                                      {"curve_number": 2, "point_index": 3}]}}  # the second: a path point
+    assert clicked_cells(event) == [1234] and clicked_cells(None) == []

@@ -74,3 +74,12 @@ def test_refine_page_shows_a_bad_cell_as_an_error(toy_workspace: Path):
     assert not at.exception
     assert len(at.error) == 1 and "bogus" in at.error[0].value
     assert button(at, "Stop") is None and not at.success
+
+
+def test_a_cell_sent_from_another_page_opens_in_the_refine_box(toy_workspace: Path):
+    arch = "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+    at = AppTest.from_file(str(REPO / "app/main.py"), default_timeout=90)
+    at.session_state["refine_request"] = arch  # what the latent map's "Refine this cell" leaves
+    at.switch_page("views/refine.py").run()
+    assert not at.exception and at.text_input(key="refine_arch").value == arch
+    assert "refine_request" not in at.session_state  # taken once: a later visit keeps the user's own edits
