@@ -1,23 +1,21 @@
 """Search page: run one search method and its baselines on a table oracle (same budget and seed) as a background
 job, then compare best-so-far curves, draw the queries over the run's latent map and export them."""
 
-import pandas as pd
 import streamlit as st
 
-from common.cells import remember_found
 from common.data import metric_index, paired_index, pick_table, workspace
 from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
+from common.search_view import best_cells_panel, search_problem
 from common.latent import base_map, latent_view, run_choices, run_mtime, run_quality
 from lso.errors import LsoError
 from lso.search import TableOracle, default_registry
 from lso.search.export import export_filename, queries_csv
 from lso.report.saved import save_search
-from lso.search.plan import PlanOutcome, SearchPlan, run_plan
-from lso.search.preflight import budget_problem, read_provenance, run_mismatches
-from lso.search.standing import standing
+from lso.search.plan import PlanOutcome, SearchPlan, run_plan, run_plan_over_seeds
+from lso.search.preflight import read_provenance
 from lso.space import index_of
-from lso.viz.search_figures import best_so_far_figure, live_figure, trajectory_figure
+from lso.viz.search_figures import best_so_far_figure, comparison_curves_figure, live_figure, trajectory_figure
 
 JOB = "search_job"
 
@@ -34,7 +32,7 @@ signal = a.selectbox("Signal (the search sees it)", metrics, index=metric_index(
 report = b.selectbox("Report (the search never sees it)", metrics, key="search_report",
                      index=paired_index(table, signal, "test"))
 methods = list(registry)
-a, b, c, d = st.columns([2, 3, 1, 1])
+a, b, c, d, e = st.columns([2, 3, 1, 1, 1])
 method = a.selectbox("Method", methods, key="search_method", format_func=lambda m: registry[m].label,
                      index=methods.index("crlso" if runs and "crlso" in methods else "random"))
 if st.session_state.get("search_run_table") != table.meta.checksum:  # another table: its best run and budget
@@ -54,7 +52,9 @@ if run_dir is not None:
 labels = len(provenance.labels) if provenance else 0
 budget = int(c.number_input("Budget", min_value=1, max_value=15625, value=max(100, labels + 100),
                             key="search_budget", help="Queries per run, the run's labels included (one each)."))
-seed = int(d.number_input("Seed", min_value=0, value=0, key="search_seed"))
+seed = int(d.number_input("First seed", min_value=0, value=0, key="search_seed"))
+seeds = int(e.number_input("Seeds", 1, 50, 1, key="search_seeds", help="More than one: every method runs each "
+                           "seed; the curves show the median and the 25-75 % band; the details are the first seed's."))
 options = [m for m in methods if m != method and (run_dir or not registry[m].needs_run)]
 baselines = st.multiselect("Baselines (same budget and seed)", options, key="search_baselines",
                            format_func=lambda m: registry[m].label,
@@ -63,24 +63,8 @@ info = table.metric_info(signal)
 st.caption(f"{registry[method].description}. The search {'maximises' if info.direction == 'max' else 'minimises'} "
            f"{signal} (the table's direction for it).")
 
-latent = [m for m in (method, *baselines) if registry[m].needs_run]
-problem = None  # why the button is disabled
-if latent and run_dir is None:
-    problem = f"{', '.join(latent)} start(s) from a trained run: choose a run (train one on the Train page)."
-elif latent and run_error:
-    problem = run_error
-elif latent:
-    problem = budget_problem(budget, labels)
-    mismatches = run_mismatches(provenance, signal, report, table.meta.checksum)
-    if not problem and mismatches:
-        st.warning("; ".join(mismatches) + ".")
-        if not st.checkbox("Search with this run anyway (recorded in the result)", key="search_allow_mismatch"):
-            problem = "The run does not fit this table and signal (above)."
-    if not problem and labels:
-        st.caption(f"The run's {labels} labelled cells are charged first (one query each): "
-                   f"{budget - labels} queries remain for the search.")
-if problem:
-    st.warning(problem)
+problem = search_problem([m for m in (method, *baselines) if registry[m].needs_run], run_dir, run_error, budget,
+                         labels, provenance, signal, report, table)
 if signal == report:
     st.warning("Signal = report: the ORACLE PROTOCOL (the search sees the reported metric). Figures say so.")
 
@@ -91,9 +75,17 @@ if st.button("Run search", type="primary", disabled=problem is not None or is_ru
         plan = SearchPlan(method, tuple(baselines), budget, seed, str(run_dir) if run_dir else None,
                           allow_run_mismatch=bool(st.session_state.get("search_allow_mismatch")))
         root = workspace()
-        start_saved_job(JOB, f"{method} search",
-                        lambda reporter: run_plan(plan, oracle, registry=registry, reporter=reporter),
-                        save=lambda outcome: save_search(outcome, root), context={"table": table, "plan": plan})
+        context = {"table": table, "plan": plan, "comparison": None}
+
+        def work(reporter):
+            if seeds == 1:
+                return run_plan(plan, oracle, registry=registry, reporter=reporter)
+            outcome, context["comparison"] = run_plan_over_seeds(plan, table, oracle, seeds, registry=registry,
+                                                                 reporter=reporter)
+            return outcome
+
+        start_saved_job(JOB, f"{method} search", work, save=lambda outcome: save_search(outcome, root),
+                        context=context)
         st.rerun()  # redraw with the Run button disabled while the job runs
     except LsoError as err:
         st.error(str(err))
@@ -120,27 +112,11 @@ for r in outcome.results:
     if r.stopped and not outcome.stopped:
         st.warning(f"{r.method} ended after {r.num_queries} of {r.budget} queries: {r.stopped}.")
 
-st.subheader("Best cell found")
-rows = []
-for r in outcome.results:
-    if r.best is None:
-        continue
-    s = standing(r.best, table, signal, report)
-    sources = ", ".join(f"{k} {v}" for k, v in r.source_counts().items())
-    rows.append({"method": r.method, "queries": r.num_queries, "labels": r.precharged, "sources": sources,
-                 "arch": s.arch,
-                 "index": s.index, signal: s.signal, f"rank by {signal}": s.signal_rank, report: s.report,
-                 f"rank by {report}": s.report_rank, "seconds": round(r.wall_seconds, 2)})
-remember_found({f"{r['method']} ({r[signal]:.2f} {signal})": r["arch"] for r in rows})  # offered on Refine
-if rows:
-    best = rows[0]
-    a, b, c = st.columns(3)
-    a.metric(f"{main.method}: {signal}", f"{best[signal]:.2f}", help="what the search saw")
-    b.metric(report, f"{best[report]:.2f}", help="never seen by the search")
-    c.metric(f"rank by {report}", f"{best[f'rank by {report}']:,} / {len(table):,}")
-    st.code(best["arch"], language=None)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+best_cells_panel(outcome, table, signal, report)
 
+if job.context.get("comparison") is not None:  # several seeds: median and band per method
+    st.plotly_chart(comparison_curves_figure(job.context["comparison"]), key="search_bands")
+    st.caption(f"Details below: the first seed ({plan.seed}).")
 optimum = TableOracle(table, signal, report).optimum()
 st.plotly_chart(best_so_far_figure(outcome.results, optimum, signal_info=table.metric_info(signal),
                                    report_info=table.metric_info(report)), key="search_curves")

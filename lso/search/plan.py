@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from lso.bench import BenchmarkTable
 from lso.errors import LsoError
 from lso.jobs import RelayReporter, Reporter
 from lso.oracle import Oracle
+from lso.search.compare import CompareConfig, Comparison, compare_methods, default_target
+from lso.search.oracle import TableOracle
 from lso.search.registry import MethodRegistry, check_search, default_registry, run_search
 from lso.search.result import SearchResult
 
@@ -103,3 +106,29 @@ def run_plan(
         if reporter is not None and reporter.cancel_requested:
             return PlanOutcome(plan, tuple(results), stopped=True)
     return PlanOutcome(plan, tuple(results))
+
+
+def run_plan_over_seeds(
+    plan: SearchPlan,
+    table: BenchmarkTable,
+    oracle: TableOracle,
+    seeds: int,
+    *,
+    registry: MethodRegistry | None = None,
+    reporter: Reporter | None = None,
+) -> tuple[PlanOutcome, Comparison]:
+    """The plan with ``seeds`` seeds (``plan.seed`` .. ``plan.seed + seeds - 1``) on a table oracle: the comparison
+    over them (``lso.search.compare``: medians and bands per method) and the plan's outcome at ``plan.seed``.
+
+    Progress: ``reporter(runs done, runs in all, "method seed s")``; a Stop ends it between two runs
+    (``lso.jobs.Cancelled``)."""
+    if seeds < 1:
+        raise LsoError(f"seeds must be >= 1, got {seeds}")
+    config = CompareConfig(methods=plan.methods, seeds=tuple(range(plan.seed, plan.seed + seeds)),
+                           budgets=(plan.budget,), signal=oracle.signal_name, report=oracle.report_name,
+                           target=default_target(table, oracle.report_name), minimize=not oracle.maximize,
+                           allow_run_mismatch=plan.allow_run_mismatch)
+    comparison = compare_methods(table, config, registry=registry, run_dir=plan.run_dir, device=plan.device,
+                                 reporter=reporter)
+    first = {r.method: r for r in comparison.results if r.seed == plan.seed}
+    return PlanOutcome(plan, tuple(first[m] for m in plan.methods)), comparison

@@ -138,6 +138,18 @@ def test_random_search_with_a_baseline_shows_curves_map_and_csv(app_workspace, n
     assert not at.exception
 
 
+def test_several_seeds_draw_median_bands_and_keep_the_first_seed_details(app_workspace, nb201_dir):
+    at = open_page(nb201_dir)
+    at.number_input(key="search_seeds").set_value(3)
+    at.number_input(key="search_seed").set_value(5)
+    outcome = run_search(at, "random", 25, ["rea"])
+    assert [(r.method, r.seed) for r in outcome.results] == [("random", 5), ("rea", 5)]
+    comparison = page_job().context["comparison"]
+    assert comparison.config.seeds == (5, 6, 7) and len(comparison.results) == 6
+    assert len(at.get("plotly_chart")) == 3  # the bands over seeds, the first seed's curves, its trajectory map
+    assert any("the first seed (5)" in c.value for c in at.caption)
+
+
 def test_found_cells_are_offered_on_the_refine_page(app_workspace, nb201_dir):
     at = open_page(nb201_dir)
     outcome = run_search(at, "random", 20, ["rea"])
