@@ -52,9 +52,9 @@ def run_choices(table_checksum: str | None = None) -> dict[str, Path]:
 
     def rank(item: tuple[str, Path]) -> tuple[int, float, str]:
         label, path = item
-        rho = _spearman(path)
-        return (0 if table_checksum is None or _fits(path, table_checksum) else 1,
-                -rho if rho == rho else 2.0, label)
+        rho, _, trained_on = _summary(str(path), run_mtime(path))
+        fits = table_checksum is None or trained_on is None or trained_on == table_checksum
+        return (0 if fits else 1, -rho if rho == rho else 2.0, label)
 
     return dict(sorted(choices.items(), key=rank))
 
@@ -63,28 +63,22 @@ def run_quality(run_dir: str | Path | None) -> str:
     """One line on a run's quality and settings for a picker ("" for none or an unreadable run)."""
     if run_dir is None:
         return ""
+    return _summary(str(run_dir), run_mtime(run_dir))[1]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _summary(run_dir: str, mtime: float) -> tuple[float, str, str | None]:
+    """``(surrogate Spearman, one line for a picker, checksum of the table it learned from)`` of a finished run,
+    read once per run and ``metrics.json`` mtime (pickers ask for every option on every rerun). The checksum is None
+    for an unsupervised run (it serves any table) and "" for an unreadable one (it fits none)."""
     try:
-        info = read_run(run_dir)
+        info, provenance = read_run(run_dir), read_provenance(run_dir)
     except LsoError:
-        return ""
-    rho = info.metrics.get("spearman", float("nan"))
+        return float("nan"), "", ""
+    rho = float(info.metrics.get("spearman", float("nan")))
     quality = "no surrogate score" if rho != rho else f"Spearman {rho:.2f}"
-    return f"{quality}, {info.epochs_done} epochs, {info.labels} labels, {info.metric or 'unsupervised'}"
-
-
-def _fits(run_dir: Path, table_checksum: str) -> bool:
-    try:
-        provenance = read_provenance(run_dir)
-    except LsoError:
-        return False
-    return not provenance.labels or provenance.table_checksum == table_checksum
-
-
-def _spearman(run_dir: Path) -> float:
-    try:
-        return float(read_run(run_dir).metrics.get("spearman", float("nan")))
-    except LsoError:
-        return float("nan")
+    line = f"{quality}, {info.epochs_done} epochs, {info.labels} labels, {info.metric or 'unsupervised'}"
+    return rho, line, provenance.table_checksum if provenance.labels else None
 
 
 def run_mtime(run_dir: str | Path) -> float:

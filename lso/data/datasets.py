@@ -98,7 +98,8 @@ class DatasetSpec:
     name: str
     description: str
     load: Callable[[int, Path | None], ImageDataset]
-    needs: str = ""  # optional package it needs, for the error message
+    needs: str = ""  # optional package it needs (its pip name), for the error message
+    module: str = ""  # the import name of ``needs`` when it differs from the pip name
     needs_files: bool = False  # read from a folder of its files (``root``), not generated or shipped
 
 
@@ -193,7 +194,7 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
     {
         "digits": DatasetSpec(
             "digits", "scikit-learn digits: 1,797 8x8 grayscale images, 10 classes, split 50/25/25", _load_digits,
-            needs="scikit-learn",
+            needs="scikit-learn", module="sklearn",
         ),
         "mnist1d": DatasetSpec(
             "mnist1d", "MNIST-1D: 5,000 1-D signals of 40 samples, 10 classes, generated offline, 3,000/1,000/1,000",
@@ -223,8 +224,7 @@ def dataset_problem(name: str, root: str | Path | None = None) -> str | None:
     spec = DATASETS.get(name)
     if spec is None:
         return f"unknown dataset {name!r}"
-    module = {"scikit-learn": "sklearn"}.get(spec.needs, spec.needs)  # pip name -> import name
-    if spec.needs and importlib.util.find_spec(module) is None:
+    if spec.needs and importlib.util.find_spec(spec.module or spec.needs) is None:
         return f"needs {spec.needs} (pip install {spec.needs})"
     if spec.needs_files and root is None:
         return "needs a folder of its files (--data-root in the CLI)"
