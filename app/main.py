@@ -1,6 +1,8 @@
 """lso workbench: the Streamlit entry point (``make run`` / ``lso app``). Pages live in ``views/`` (not ``pages/``, which Streamlit would also auto-list), shared widgets
 in ``common/``; every figure comes from the ``lso`` library."""
 
+import importlib
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -16,4 +18,14 @@ PAGES = [
     st.Page("views/refine.py", title="Refine", icon=":material/call_split:"),
 ]
 
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_model_imports() -> None:
+    """Once per server, after the first page is drawn: import torch and the G-VAE code in the background, so the
+    first page does not wait for them and the Latent, Search and Refine pages find them loaded."""
+    threading.Thread(target=importlib.import_module, args=("lso.models.workbench",), daemon=True).start()
+
+
 st.navigation(PAGES).run()
+_warm_model_imports()

@@ -48,8 +48,10 @@ def found_cells() -> dict[str, str]:
 REFINE_REQUEST = "refine_request"  # session state: a cell another page sends to Refine (taken by the Refine page)
 
 
-def cell_panel(cell: Cell, table, *, start_key: str, end_key: str) -> None:
-    """The clicked cell: its string, its table row, and where to take it (path start or end, or Refine)."""
+def cell_panel(cell: Cell, table, *, start_key: str | None = None, end_key: str | None = None,
+               key: str = "cell_panel") -> None:
+    """The clicked cell: its string, its table row, and where to take it (the Latent page's path start or end when
+    ``start_key``/``end_key`` name its text boxes, and Refine). ``key`` keeps several panels on a page apart."""
     from lso.space import index_of
 
     arch = cell.to_string()
@@ -57,12 +59,14 @@ def cell_panel(cell: Cell, table, *, start_key: str, end_key: str) -> None:
     row = table.row(cell)
     st.dataframe([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}], hide_index=True)
 
-    def put(key: str) -> None:  # a callback: it runs before the next run draws the text boxes
-        st.session_state[key] = arch
+    def put(target: str) -> None:  # a callback: it runs before the next run draws the text boxes
+        st.session_state[target] = arch
 
     a, b, c = st.columns(3)
-    a.button("Use as path start", key="cell_panel_start", on_click=put, args=(start_key,))
-    b.button("Use as path end", key="cell_panel_end", on_click=put, args=(end_key,))
-    if c.button("Refine this cell", key="cell_panel_refine", icon=":material/call_split:"):
+    if start_key is not None:
+        a.button("Use as path start", key=f"{key}_start", on_click=put, args=(start_key,))
+    if end_key is not None:
+        b.button("Use as path end", key=f"{key}_end", on_click=put, args=(end_key,))
+    if c.button("Refine this cell", key=f"{key}_refine", icon=":material/call_split:"):
         st.session_state[REFINE_REQUEST] = arch
         st.switch_page("views/refine.py")

@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from lso.bench.default import CHECKOUT, DEFAULT_RUN, EMBEDDED, SHARED_NB201
 from lso.bench.table import BenchmarkTable
 from lso.errors import MetricError
-from lso.models.workbench import LatentModel
+
+if TYPE_CHECKING:  # torch and torch-geometric load only when a page needs a model: the Benchmark page opens faster
+    from lso.models.workbench import LatentModel
 
 
 
@@ -91,7 +95,9 @@ def load_table(path: str) -> BenchmarkTable:
 
 
 @st.cache_resource(show_spinner="Loading the trained run...")
-def load_model(run_dir: str, mtime: float) -> LatentModel:
+def load_model(run_dir: str, mtime: float) -> "LatentModel":
     """The run's G-VAE and surrogate on CPU; ``mtime`` (of its metrics file) keys the cache, so a retrained or
     deleted-and-recreated run is reloaded."""
+    from lso.models.workbench import LatentModel
+
     return LatentModel.load(run_dir, device="cpu")

@@ -55,8 +55,10 @@ if cell is not None:
     graph_col.plotly_chart(cell_graph_figure(cell, show_none=show_none), key="bench_graph")
     info_col.markdown(f"**#{index}** (isomorphism class #{unique_ids()[index]})  \n`{cell.to_string()}`")
     a, b = info_col.columns(2)
-    a.metric("Params (M)", f"{num_params(cell) / 1e6:.3f}", help="NB201 CIFAR-10 macro network (C=16, N=5)")
-    b.metric("FLOPs (M)", f"{flops(cell) / 1e6:.1f}", help="multiply-accumulates, NB201 convention, 32x32 input")
+    a.metric("NB201 CIFAR-10 params (M)", f"{num_params(cell) / 1e6:.3f}",
+             help="NB201's CIFAR-10 macro network (C=16, N=5), whatever this table's dataset")
+    b.metric("NB201 CIFAR-10 FLOPs (M)", f"{flops(cell) / 1e6:.1f}",
+             help="multiply-accumulates, NB201 convention, 32x32 input")
     dead = sum(cell.dead_edges()) - sum(op == "none" for op in cell.ops)
     if cell.is_disconnected:
         info_col.warning("This cell is disconnected: no path of non-`none` edges joins input and output.")
@@ -70,7 +72,12 @@ if cell is not None:
         value = row[metric]
         rank = int(np.sum(info.sign * values > info.sign * value)) + 1  # cells strictly better, by direction
         info_col.markdown(f"Rank **{rank:,}** of {len(values):,} by {metric}")
-        info_col.dataframe({"metric": list(row), "value": list(row.values())}, hide_index=True, width="stretch")
+        units = [table.metric_info(k).unit or "-" if k in table.metrics else "-" for k in row]
+        info_col.dataframe({"column": list(row), "value": list(row.values()), "unit": units}, hide_index=True,
+                           width="stretch")
+        if {"params", "flops"} & set(row):  # lso-built tables: counts of the network the table trained
+            info_col.caption(f"The table's `params` / `flops` count the network it trained on "
+                             f"{table.meta.dataset or 'its dataset'} (plain counts), not NB201's CIFAR-10 network.")
 
 st.subheader(f"Distribution of {metric}")
 st.plotly_chart(metric_histogram(values, metric, marks={"selected cell": value}), key="bench_hist")

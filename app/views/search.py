@@ -6,16 +6,15 @@ import streamlit as st
 from common.data import metric_index, paired_index, pick_table, workspace
 from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
-from common.search_view import best_cells_panel, search_problem
-from common.latent import base_map, latent_view, run_choices, run_mtime, run_quality
+from common.search_view import best_cells_panel, curves_panel, search_problem, trajectory_panel
+from common.latent import run_choices, run_quality
 from lso.errors import LsoError
 from lso.search import TableOracle, default_registry
 from lso.search.export import export_filename, queries_csv
 from lso.report.saved import save_search
 from lso.search.plan import PlanOutcome, SearchPlan, run_plan, run_plan_over_seeds
 from lso.search.preflight import read_provenance
-from lso.space import index_of
-from lso.viz.search_figures import best_so_far_figure, comparison_curves_figure, live_figure, trajectory_figure
+from lso.viz.search_figures import comparison_curves_figure, live_figure
 
 JOB = "search_job"
 
@@ -117,24 +116,8 @@ best_cells_panel(outcome, table, signal, report)
 if job.context.get("comparison") is not None:  # several seeds: median and band per method
     st.plotly_chart(comparison_curves_figure(job.context["comparison"]), key="search_bands")
     st.caption(f"Details below: the first seed ({plan.seed}).")
-optimum = TableOracle(table, signal, report).optimum()
-st.plotly_chart(best_so_far_figure(outcome.results, optimum, signal_info=table.metric_info(signal),
-                                   report_info=table.metric_info(report)), key="search_curves")
-
-st.subheader("Trajectory over the latent map")
-if plan.run_dir is None:
-    st.info("Choose a run to draw the queried cells on its latent map.")
-else:
-    shown = st.radio("Queries of", [r.method for r in outcome.results], horizontal=True, key="search_traj")
-    r = next(r for r in outcome.results if r.method == shown)
-    view = latent_view(plan.run_dir, run_mtime(plan.run_dir))
-    idx = [index_of(ev.cell) for ev in r.evaluations]
-    hover = [f"query {k + 1}<br>{ev.cell.to_string()}<br>{signal}: {ev.signal:.2f}<br>{report}: {ev.report:.2f}"
-             for k, ev in enumerate(r.evaluations)]
-    base = base_map(table, table.meta.checksum, signal, report, plan.run_dir, run_mtime(plan.run_dir))
-    best_row = int(r.best_so_far().position[-1]) if r.evaluations else None
-    st.plotly_chart(trajectory_figure(base, view.coords[idx], hover, precharged=r.precharged, best=best_row,
-                                      name=r.method), key="search_map")
+curves_panel(outcome, table, signal, report)
+trajectory_panel(outcome, plan.run_dir, table, signal, report)
 
 st.download_button("Download queried cells (CSV)", queries_csv(outcome.results), file_name=export_filename(main),
                    mime="text/csv", icon=":material/download:", key="search_download")

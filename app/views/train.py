@@ -11,7 +11,7 @@ from lso.errors import LsoError
 from lso.train import TrainConfig, train_run
 from lso.runs.format import RunLayout
 from lso.train.run import read_history
-from lso.train.runs import KEY_METRICS, delete_run, list_runs, new_run_dir, resume_run
+from lso.train.runs import KEY_METRICS, delete_run, list_runs, new_run_dir, resume_run, side_by_side
 from lso.viz.train_figures import event_rows, history_rows, runs_overlay_figure, training_curves
 
 JOB = "train_job"
@@ -71,11 +71,13 @@ if not runs:
     st.stop()
 st.dataframe([r.row() for r in runs], hide_index=True,
              column_config={k: st.column_config.NumberColumn(format="%.3f") for k in KEY_METRICS})
-compared = st.multiselect("Compare runs' training curves", [r.name for r in runs], key="train_compare",
-                          help="Overlay the loss and reconstruction accuracy of several runs.")
+compared = st.multiselect("Compare runs", [r.name for r in runs], key="train_compare",
+                          help="Their settings and metrics side by side, and their training curves overlaid.")
 if compared:
-    histories = {r.name: history_rows(read_history(RunLayout.at(r.path).history)) for r in runs
-                 if r.name in compared and RunLayout.at(r.path).history.exists()}
+    chosen_runs = [r for r in runs if r.name in compared]
+    st.dataframe(side_by_side(chosen_runs), hide_index=True)
+    histories = {r.name: history_rows(read_history(RunLayout.at(r.path).history)) for r in chosen_runs
+                 if RunLayout.at(r.path).history.exists()}
     st.plotly_chart(runs_overlay_figure(histories), key="train_compare_curves")
 chosen = st.selectbox("Open a run", [r.name for r in runs], key="train_open_run")
 info = next(r for r in runs if r.name == chosen)

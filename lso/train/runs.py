@@ -63,6 +63,20 @@ class RunInfo:
                 "created": self.created, **{k: self.metrics.get(k, float("nan")) for k in KEY_METRICS}}
 
 
+def side_by_side(runs: list[RunInfo]) -> dict[str, list[str]]:
+    """Several runs' settings and ``KEY_METRICS`` as columns, one row per field (``"field"`` names the row, then
+    one column per run, named after it), so that runs compare on one screen instead of a wide table. Values are
+    text (numbers to 4 significant digits, "-" for a missing metric): a column mixes settings and metrics."""
+    def text(value: Any) -> str:
+        if isinstance(value, float):
+            return "-" if value != value else f"{value:.4g}"
+        return str(value)
+
+    rows = [r.row() for r in runs]
+    fields = [k for k in (rows[0] if rows else {}) if k != "run"]
+    return {"field": fields, **{row["run"]: [text(row[k]) for k in fields] for row in rows}}
+
+
 def read_run(path: str | Path) -> RunInfo:
     """The ``RunInfo`` of one run directory; ``RunsError`` when it is not one (no or unreadable config.json)."""
     layout = RunLayout.at(path)
@@ -172,4 +186,5 @@ def _unknown_files(layout: RunLayout) -> list[str]:
     return unknown
 
 
-__all__ = ["KEY_METRICS", "RunInfo", "RunsError", "delete_run", "list_runs", "new_run_dir", "read_run", "resume_run"]
+__all__ = ["KEY_METRICS", "RunInfo", "RunsError", "delete_run", "list_runs", "new_run_dir", "read_run", "resume_run",
+           "side_by_side"]

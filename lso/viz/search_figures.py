@@ -13,6 +13,7 @@ from lso.jobs import ProgressEvent
 from lso.oracle import Evaluation
 from lso.search.compare import Comparison
 from lso.search.result import SearchResult
+from lso.space import index_of
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
@@ -20,18 +21,25 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#1
 def best_so_far_figure(results: Sequence[SearchResult], optimum: Evaluation | None = None, *,
                        signal_info: MetricInfo | None = None, report_info: MetricInfo | None = None) -> go.Figure:
     """Per run: the report of the best-by-signal cell after k queries (solid) and that best signal (dotted),
-    against k = 1..n. A run's pre-charged labels end at a dashed vertical line; ``optimum`` (the table's best cell
-    by signal) is a dotted horizontal line at its report. ``signal_info`` / ``report_info`` (direction and scale)
+    against k = 1..n; hovering names that cell (its arch and query), and each point carries its official index as
+    ``customdata`` (what a click selects). A run's pre-charged labels end at a dashed vertical line; ``optimum``
+    (the table's best cell by signal) is a dotted horizontal line at its report. ``signal_info`` / ``report_info`` (direction and scale)
     name the axis with its unit ("%" only for percent metrics) and format the optimum."""
     fig = go.Figure()
     for k, result in enumerate(results):
         curve = result.best_so_far()
         x = np.arange(1, len(curve) + 1)
         colour = PALETTE[k % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=x, y=curve.report, mode="lines", name=f"{result.method} ({result.report_name})",
-                                 line={"color": colour, "shape": "hv"}, legendgroup=result.method))
-        fig.add_trace(go.Scatter(x=x, y=curve.signal, mode="lines", name=f"{result.method} ({result.signal_name})",
-                                 line={"color": colour, "dash": "dot", "shape": "hv"}, legendgroup=result.method))
+        best = [result.evaluations[int(p)] for p in curve.position]
+        hover = [f"{result.method}, after {k + 1} queries<br>best: {ev.cell.to_string()} (query {int(p) + 1})<br>"
+                 f"{result.signal_name}: {ev.signal:.4g}<br>{result.report_name}: {ev.report:.4g}"
+                 for k, (ev, p) in enumerate(zip(best, curve.position))]
+        ids = [index_of(ev.cell) for ev in best]  # a click on the curve names its cell (the app opens it)
+        for values, metric, dash in ((curve.report, result.report_name, None),
+                                     (curve.signal, result.signal_name, "dot")):
+            fig.add_trace(go.Scatter(x=x, y=values, mode="lines+markers", name=f"{result.method} ({metric})",
+                                     line={"color": colour, "shape": "hv", "dash": dash}, marker={"size": 3},
+                                     legendgroup=result.method, hovertext=hover, hoverinfo="text", customdata=ids))
         if result.precharged:
             fig.add_vline(x=result.precharged + 0.5, line={"color": colour, "dash": "dash", "width": 1},
                           annotation_text=f"{result.method}: run's labels", annotation_position="bottom right")
@@ -116,7 +124,8 @@ def live_figure(events: Sequence[ProgressEvent], signal: str = "signal") -> go.F
 
 
 def trajectory_figure(base: go.Figure, coords: np.ndarray, hover: Sequence[str], *, precharged: int = 0,
-                      best: int | None = None, name: str = "queries") -> go.Figure:
+                      best: int | None = None, name: str = "queries",
+                      ids: Sequence[int] | None = None) -> go.Figure:
     """A copy of ``base`` (e.g. ``lso.viz.latent_map.latent_map_figure``) with a run's queried cells on it.
 
     Args:
@@ -125,6 +134,8 @@ def trajectory_figure(base: go.Figure, coords: np.ndarray, hover: Sequence[str],
         precharged: the first ``precharged`` rows are the run's labels: grey crosses, not joined.
         best: row of the best cell found (a large star), if any.
         name: legend name of the search's path.
+        ids: ``n`` official indices of the queried cells, put in each marker's ``customdata`` (what a click
+            selects); the base's own ``customdata`` is kept.
 
     The search's own queries (rows ``precharged..n-1``) are joined in order, their markers shaded from light
     (early) to dark (late). The base's points are faded so the path stands out; the overlays are WebGL traces
@@ -134,13 +145,16 @@ def trajectory_figure(base: go.Figure, coords: np.ndarray, hover: Sequence[str],
     hover = list(hover)
     if len(hover) != len(coords):
         raise ValueError(f"need one hover text per queried cell: {len(coords)} cells, {len(hover)} texts")
+    data = list(ids) if ids is not None else [None] * len(coords)
+    if len(data) != len(coords):
+        raise ValueError(f"need one id per queried cell: {len(coords)} cells, {len(data)} ids")
     fig = go.Figure(base)
     fig.update_traces(marker_opacity=0.35)
     p = min(max(int(precharged), 0), len(coords))
     if p:
         fig.add_trace(go.Scattergl(x=coords[:p, 0], y=coords[:p, 1], mode="markers", name="run's labels",
                                  marker={"symbol": "x", "size": 6, "color": "rgba(90, 90, 90, 0.8)"},
-                                 hovertext=hover[:p], hoverinfo="text"))
+                                 hovertext=hover[:p], hoverinfo="text", customdata=data[:p]))
     own = coords[p:]
     if len(own):
         fig.add_trace(go.Scattergl(
@@ -148,11 +162,11 @@ def trajectory_figure(base: go.Figure, coords: np.ndarray, hover: Sequence[str],
             line={"color": "rgba(220, 20, 60, 0.6)", "width": 1.5},
             marker={"size": 8, "color": np.arange(len(own)), "colorscale": "Reds", "cmin": -0.3 * len(own),
                     "line": {"color": "white", "width": 0.5}},
-            hovertext=hover[p:], hoverinfo="text"))
+            hovertext=hover[p:], hoverinfo="text", customdata=data[p:]))
     if best is not None and 0 <= best < len(coords):
         fig.add_trace(go.Scattergl(x=[coords[best, 0]], y=[coords[best, 1]], mode="markers", name="best found",
                                  marker={"symbol": "star", "size": 18, "color": "gold",
                                          "line": {"color": "black", "width": 1}},
-                                 hovertext=[hover[best]], hoverinfo="text"))
+                                 hovertext=[hover[best]], hoverinfo="text", customdata=[data[best]]))
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.1})
     return fig

@@ -98,10 +98,12 @@ def test_typing_a_cell_draws_it_with_its_metrics_and_costs(page, cifar10_table):
     page.text_input(key="bench_arch").input(f"  {cell.to_string()} ").run()
     assert not page.error and not page.exception
     metrics = {m.label: m.value for m in page.metric}
-    assert metrics["Params (M)"] == f"{num_params(cell) / 1e6:.3f}"
-    assert metrics["FLOPs (M)"] == f"{flops(cell) / 1e6:.1f}"
+    assert metrics["NB201 CIFAR-10 params (M)"] == f"{num_params(cell) / 1e6:.3f}"
+    assert metrics["NB201 CIFAR-10 FLOPs (M)"] == f"{flops(cell) / 1e6:.1f}"
     row = page.dataframe[1].value
-    assert dict(zip(row["metric"], row["value"])) == pytest.approx(cifar10_table.row(cell))
+    assert dict(zip(row["column"], row["value"])) == pytest.approx(cifar10_table.row(cell))
+    units = dict(zip(row["column"], row["unit"]))  # every column says its unit ("-" where it has none)
+    assert units["cifar10_valid"] == "%" and units["params_mb"] == "-"
     hist = charts(page)["bench_hist"]
     assert hist["layout"]["shapes"][0]["x0"] == pytest.approx(cifar10_table.query(cell, "cifar10_valid"))
     page.toggle(key="bench_show_none").set_value(False).run()

@@ -66,6 +66,10 @@ def test_train_page_trains_lists_and_deletes_a_run(toy_workspace: Path):
     charts = len(at.get("plotly_chart"))
     at.multiselect(key="train_compare").set_value(["page_run"]).run()
     assert not at.exception and len(at.get("plotly_chart")) == charts + 1  # the overlay of the chosen runs
+    side = next(d.value for d in at.dataframe if "field" in d.value.columns)  # settings and metrics side by side
+    assert list(side.columns) == ["field", "page_run"]
+    figures = dict(zip(side["field"], side["page_run"]))
+    assert figures["epochs"] == "2" and figures["status"] == "complete" and figures["reconstruction_accuracy"] != "-"
 
     button(at, "Yes, delete page_run").click().run()
     assert not at.exception and not at.error

@@ -8,6 +8,7 @@ and saves a screenshot of each to ``out/screenshots/`` (gitignored) for a person
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -129,10 +130,44 @@ def test_click_through_every_page(server) -> None:
                 page.screenshot(path=str(SHOTS / f"{name}.png"))  # tall viewport: Streamlit scrolls inside
             assert not outside, f"the app fetched from outside this machine: {outside[:5]}"
             assert page.get_by_role("button", name="Deploy").count() == 0
+            _click_a_cell_on_the_map_and_refine_it(page)
         finally:
             browser.close()
     for title in PAGES:
         assert (SHOTS / f"{title.lower().replace(' ', '_')}.png").stat().st_size > 10_000
+
+
+_POINT = """() => {
+    // Page pixel of the first drawn cell of the latent map (the first plotly chart): axis offset + data-to-pixel.
+    const gd = document.querySelectorAll('.js-plotly-plot')[0];
+    const trace = gd._fullData.find(t => t.customdata && t.customdata.length && t.visible !== false);
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(trace.x[0]), box.top + ya._offset + ya.l2p(trace.y[0])];
+}"""
+
+
+def _click_a_cell_on_the_map_and_refine_it(page) -> None:
+    """Latent page: a click on a map point opens its cell panel; "Refine this cell" opens Refine on that cell."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Latent space").first.click()
+    main = page.get_by_test_id("stMainBlockContainer")
+    expect(main).to_contain_text("click a cell", timeout=60_000)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.locator(".main-svg").first).to_be_attached(timeout=30_000)
+    page.wait_for_timeout(1000)
+    x, y = page.evaluate(_POINT)
+    page.mouse.click(x, y)
+    refine = page.get_by_role("button", name="Refine this cell")
+    expect(refine).to_be_visible(timeout=30_000)
+    panel = main.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(r"^Cell \d+ \|"))
+    arch = panel.first.inner_text()  # "Cell 1234 |op~0|+..."
+    page.screenshot(path=str(SHOTS / "latent_space_clicked.png"))
+    refine.click()
+    expect(main).to_contain_text("Refine", timeout=60_000)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+    shown = page.get_by_label("Cell to refine", exact=False).first.input_value()
+    assert shown and shown in arch, f"Refine opened on {shown!r}, the map's panel showed {arch!r}"
 
 
 def test_a_reload_and_a_second_tab_find_the_running_job(server) -> None:

@@ -16,7 +16,7 @@ from lso.jobs import Cancelled, ProgressEvent, Reporter
 from lso.space import cell_from_index
 from lso.train import TrainConfig, train_run
 from lso.train.fit import EpochStats
-from lso.train.runs import RunsError, delete_run, list_runs, new_run_dir, read_run, resume_run
+from lso.train.runs import RunsError, delete_run, list_runs, new_run_dir, read_run, resume_run, side_by_side
 
 TINY = TrainConfig(epochs=3, batch_size=2048, hidden=16, icnn_hidden=(8,), labels=20, labelled_batch=16, latent_dim=4,
                    surrogate_every=2, seed=3)
@@ -96,6 +96,12 @@ def test_list_runs_reads_runs_and_skips_other_folders(finished_run: Path, tmp_pa
     row = old.row()
     assert row["run"] == "a_unfinished" and row["status"].startswith("unfinished")
     assert list_runs(tmp_path / "absent") == []
+
+    side = side_by_side(runs)  # one column per run, one row per field; an unfinished run's metrics read "-"
+    assert list(side) == ["field", "b_done", "a_unfinished"] and "run" not in side["field"]
+    spearman = side["field"].index("spearman")
+    assert side["a_unfinished"][spearman] == "-" and side["b_done"][spearman] == f"{done.metrics['spearman']:.4g}"
+    assert side["b_done"][side["field"].index("seed")] == "3"
 
 
 def test_new_run_dir_checks_the_name(tmp_path: Path):
