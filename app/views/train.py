@@ -67,7 +67,8 @@ job_panel(JOB, live=live_curves)
 st.header("Runs")
 runs = list_runs(root)
 if not runs:
-    st.info("No runs in the workspace yet: start one above.")
+    st.info("No runs in the workspace yet: start one above. Meanwhile the Latent space and Search pages use the "
+            "shipped run (`default run`), trained on the embedded default table.")
     st.stop()
 st.dataframe([r.row() for r in runs], hide_index=True,
              column_config={k: st.column_config.NumberColumn(format="%.3f") for k in KEY_METRICS})
