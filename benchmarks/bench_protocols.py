@@ -8,7 +8,7 @@ retraining of every cell with fresh seeds, so it also serves as the winner's-cur
 - seconds per run (median, one torch thread per worker process);
 - Spearman A vs B (valid, and test): how well two independent tables agree (also for the valid cross-entropy);
 - spread of A: best, median, best - median (valid and test);
-- the noise std of a 2-seed mean, ``std(A - B) / sqrt(2)`` over the sample, and the share of cells whose A valid
+- the noise std of a table value, ``std(A - B) / sqrt(2)`` over the sample, and the share of cells whose A valid
   is within one noise std of A's best;
 - Spearman valid vs test within A;
 - winner's curse: the top ``--top`` cells by A valid, their mean A valid / A test against the same cells' mean
@@ -18,7 +18,13 @@ Runs are cached (``--out``/<protocol>.runs.jsonl, resumable). The protocol is a 
 changed with ``--set field=value`` (e.g. ``--set epochs=4 --set train_samples=1000``); the changed protocol is
 renamed ``<name>+field=value...``.
 
+``--replicas`` trains each table's seeds of a cell at once, as copies of one grouped network
+(``lso.nets.replicas``, about 2.5x fewer CPU-seconds per run with 8 copies); the protocol is renamed
+``<name>+replicas`` so that its runs are cached apart.
+
     .venv/bin/python benchmarks/bench_protocols.py mnist1d-fast --cells 300 --workers 2
+    .venv/bin/python benchmarks/bench_protocols.py mnist1d-adam --replicas --seeds-a 0 1 2 3 4 5 6 7 \
+        --seeds-b 8 9 10 11 12 13 14 15 --cells 300
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from statistics import median
 
 import numpy as np
 
-from lso.nets.builder import _worker_init, _worker_train, representatives
+from lso.nets.builder import _worker_init, _worker_train, _worker_train_group, representatives
 from lso.nets.cache import RunCache
 from lso.nets.protocol import TrainProtocol, get_protocol
 from lso.train.correlation import spearman
@@ -62,9 +68,12 @@ def _parse_set(protocol: TrainProtocol, changes: list[str]) -> TrainProtocol:
     return protocol.with_(name=protocol.name + "+" + ",".join(changes), **values)
 
 
-def _train_all(protocol: TrainProtocol, cache: RunCache, jobs: list[tuple[str, str, int]], workers: int) -> list[float]:
-    """Train the (key, arch, seed) jobs not cached yet on ``workers`` spawned processes; their seconds per run."""
-    pending = [(k, a, s) for k, a, s in jobs if cache.get(k, s) is None]
+def _train_all(protocol: TrainProtocol, cache: RunCache, jobs: list[tuple[str, str, int | tuple[int, ...]]],
+               workers: int) -> list[float]:
+    """Train the (key, arch, seed or seed group) jobs not cached yet on ``workers`` spawned processes; their
+    seconds per run (a group's copies share its time)."""
+    pending = [(k, a, s) for k, a, s in jobs
+               if any(cache.get(k, seed) is None for seed in (s if isinstance(s, tuple) else (s,)))]
     seconds: list[float] = []
     if not pending:
         return seconds
@@ -78,15 +87,17 @@ def _train_all(protocol: TrainProtocol, cache: RunCache, jobs: list[tuple[str, s
                 job = next(todo, None)
                 if job is None:
                     break
-                running[pool.submit(_worker_train, job[1], job[2])] = job
+                train = _worker_train_group if isinstance(job[2], tuple) else _worker_train
+                running[pool.submit(train, job[1], job[2])] = job
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 key, _, _ = running.pop(future)
-                result = future.result()
-                cache.put(key, result)
-                seconds.append(result.wall_time_s)
+                results = future.result()
+                for result in results if isinstance(results, list) else [results]:
+                    cache.put(key, result)
+                    seconds.append(result.wall_time_s)
                 if len(seconds) % 100 == 0:
                     rate = len(seconds) / (time.perf_counter() - start)
                     print(f"  {len(seconds)}/{len(pending)} runs, {rate:.2f} runs/s", flush=True)
@@ -108,11 +119,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("out/bench_protocols"))
     parser.add_argument("--json", type=Path, default=None, help="append the figures as one JSON line to this file")
+    parser.add_argument("--replicas", action="store_true", help="train each table's seeds of a cell at once")
     args = parser.parse_args()
 
     if set(args.seeds_a) & set(args.seeds_b):
         parser.error("--seeds-a and --seeds-b must be disjoint")
     base = _parse_set(get_protocol(args.protocol), args.set)
+    if args.replicas:
+        base = base.with_(name=base.name + "+replicas")
     protocol = base.with_(seeds=tuple(args.seeds_a) + tuple(args.seeds_b))
     print(f"protocol {protocol.name}: {protocol.describe()}")
     reps = representatives()
@@ -120,7 +134,9 @@ def main() -> None:
     # a prefix of one seeded permutation: a larger --cells reuses the runs of a smaller one
     sample = [reps[i] for i in rng.permutation(len(reps))[: args.cells]]
     cache = RunCache(protocol, args.out / f"{protocol.name.replace('/', '_')}.runs.jsonl")
-    jobs = [(c.canonical(), c.to_string(), s) for c in sample for s in protocol.seeds]
+    groups = (tuple(args.seeds_a), tuple(args.seeds_b))
+    jobs = ([(c.canonical(), c.to_string(), g) for c in sample for g in groups] if args.replicas else
+            [(c.canonical(), c.to_string(), s) for c in sample for s in protocol.seeds])
     _train_all(protocol, cache, jobs, args.workers)
 
     def table(seeds: list[int], metric: str) -> np.ndarray:
@@ -139,21 +155,22 @@ def main() -> None:
         "spearman_ab_valid_loss": spearman(table(args.seeds_a, "valid_loss"), table(args.seeds_b, "valid_loss")),
         "best_valid": float(va.max()), "median_valid": float(np.median(va)),
         "spread_valid": float(va.max() - np.median(va)), "spread_test": float(ta.max() - np.median(ta)),
-        "noise_std_2seed_valid": noise, "noise_std_2seed_test": noise_t,
+        "noise_std_2seed_valid": noise, "noise_std_2seed_test": noise_t,  # (of a table value: its seeds' mean)
         "share_within_noise_of_best": float(np.mean(va >= va.max() - noise)),
         "spearman_valid_test": spearman(va, ta),
         "top_a_valid": float(va[top].mean()), "top_b_valid": float(vb[top].mean()),
         "top_a_test": float(ta[top].mean()), "top_b_test": float(tb[top].mean()),
         "curse_valid": float(va[top].mean() - vb[top].mean()), "curse_test": float(ta[top].mean() - tb[top].mean()),
-        "projected_build_cpu_h_4seeds": 4 * len(reps) * sec / 3600,
+        "projected_build_cpu_h_4seeds": 4 * len(reps) * sec / 3600, "seeds_per_table": len(args.seeds_a),
+        "projected_build_cpu_h": len(protocol.seeds) * len(reps) * sec / 3600,
     }
-    print(f"seconds per run (median): {sec:.3f}; full build, 4 runs x {len(reps):,} cells: "
-          f"{figures['projected_build_cpu_h_4seeds']:.2f} CPU-hours")
+    print(f"seconds per run (median): {sec:.3f}; full build, {len(protocol.seeds)} runs x {len(reps):,} cells: "
+          f"{figures['projected_build_cpu_h']:.2f} CPU-hours")
     print(f"Spearman A vs B: valid {figures['spearman_ab_valid']:.3f}, test {figures['spearman_ab_test']:.3f} "
           f"(valid cross-entropy instead of accuracy: {figures['spearman_ab_valid_loss']:.3f})")
     print(f"spread (A valid): best {va.max():.2f}, median {np.median(va):.2f}, best - median "
           f"{figures['spread_valid']:.2f} (test {figures['spread_test']:.2f})")
-    print(f"noise std of a 2-seed mean: valid {noise:.2f}, test {noise_t:.2f}; cells within one noise std of the "
+    print(f"noise std of a table value: valid {noise:.2f}, test {noise_t:.2f}; cells within one noise std of the "
           f"best: {np.sum(va >= va.max() - noise)} / {len(sample)} ({100 * figures['share_within_noise_of_best']:.1f}%)")
     print(f"Spearman valid vs test (A): {figures['spearman_valid_test']:.3f}")
     print(f"winner's curse, top-{args.top} by A valid: valid {va[top].mean():.2f} -> {vb[top].mean():.2f} (fresh "

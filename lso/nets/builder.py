@@ -175,6 +175,15 @@ def _worker_train(arch: str, seed: int) -> TrainResult:
     return train_cell(arch, _worker_data["protocol"], data, seed, _worker_data["device"])  # type: ignore[arg-type]
 
 
+def _worker_train_group(arch: str, seeds: tuple[int, ...]) -> list[TrainResult]:
+    """All ``seeds`` of one cell at once, as copies of one grouped network (``lso.nets.replicas``)."""
+    from lso.nets.replicas import train_replicas
+
+    data = _worker_data["data"]
+    assert isinstance(data, ImageDataset)
+    return train_replicas(arch, _worker_data["protocol"], data, seeds, _worker_data["device"])  # type: ignore[arg-type]
+
+
 def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) -> BuildReport:
     """Train every pending (class, seed) run of ``config.protocol``, then write the table to ``config.out``.
 

@@ -47,10 +47,10 @@ class CellModule(nn.Module):
     makes isomorphic cells compute exactly the same function, so they can share one training run.
     """
 
-    def __init__(self, cell: Cell, channels: int, dims: int = 2) -> None:
+    def __init__(self, cell: Cell, channels: int, dims: int = 2, groups: int = 1) -> None:
         super().__init__()
         self.cell = cell
-        self.edges = nn.ModuleList(make_op(op, channels, dims=dims) for op in cell.ops)
+        self.edges = nn.ModuleList(make_op(op, channels, dims=dims, groups=groups) for op in cell.ops)
         self._live = cell.live_edges()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -81,13 +81,18 @@ class Network(nn.Module):
     its parameter count equals ``lso.space.num_params(cell, macro)`` (``dims=1``:
     ``lso.nets.network1d.num_params_1d``).
 
+    ``replicas=K`` (``lso.nets.replicas``) holds K independent copies of the network in one module, so that one
+    forward pass trains K seeds: inputs ``[B, K * in_channels, ...]`` (copy k reads channels ``k * in_channels``
+    onwards), every convolution grouped by copy, logits ``[B, K, num_classes]``. Each copy's layers have the
+    shapes, parameter count and initial distribution of a single network's.
+
     Raises:
         LsoError: for sizes that cannot form the network (non-positive sizes, an input smaller than 4x4 or
             shorter than 4, which two stride-2 reductions cannot halve twice) or ``dims`` other than 1 and 2.
     """
 
     def __init__(self, cell: Cell | str, macro: MacroConfig = MacroConfig(), widths: Widths | None = None,
-                 dims: int = 2) -> None:
+                 dims: int = 2, replicas: int = 1) -> None:
         super().__init__()
         cell = Cell.parse(cell)
         if dims not in CONV:
@@ -100,28 +105,37 @@ class Network(nn.Module):
         widths = Widths.of(macro) if widths is None else widths
         if min(widths.stages + widths.inner) < 1:
             raise LsoError(f"every width must be at least 1, got {widths}")
+        if replicas < 1:
+            raise LsoError(f"a network holds at least one replica, got replicas {replicas}")
         self.cell = cell
         self.macro = macro
-        stages = widths.stages
+        self.replicas = k = replicas
+        stages = tuple(w * k for w in widths.stages)
+        inner = tuple(w * k for w in widths.inner)
         self.stem = nn.Sequential(
-            CONV[dims](macro.in_channels, stages[0], kernel_size=3, padding=1, bias=False),
+            CONV[dims](macro.in_channels * k, stages[0], kernel_size=3, padding=1, bias=False, groups=k),
             BATCH_NORM[dims](stages[0]),
         )
         layers: list[nn.Module] = []
         for stage, width in enumerate(stages):
             if stage > 0:
-                layers.append(ResNetBasicBlock(stages[stage - 1], width, widths.inner[stage - 1], dims=dims))
-            layers.extend(CellModule(cell, width, dims=dims) for _ in range(macro.cells_per_stage))
+                layers.append(ResNetBasicBlock(stages[stage - 1], width, inner[stage - 1], dims=dims, groups=k))
+            layers.extend(CellModule(cell, width, dims=dims, groups=k) for _ in range(macro.cells_per_stage))
         self.cells = nn.Sequential(*layers)
         # not in-place: lso.growth reads this ReLU's input (a splitting site)
         self.lastact = nn.Sequential(BATCH_NORM[dims](stages[2]), nn.ReLU(inplace=False))
         self.pool = ADAPTIVE_AVG_POOL[dims](1)
-        self.classifier = nn.Linear(stages[2], macro.num_classes)
+        # replicas: one linear layer per copy, as a grouped 1x1 convolution (same fan-in, same initial law)
+        self.classifier = (nn.Linear(stages[2], macro.num_classes) if k == 1 else
+                           nn.Conv1d(stages[2], macro.num_classes * k, kernel_size=1, groups=k))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]`` (signals ``[B, in_channels, L]``)."""
-        h = self.lastact(self.cells(self.stem(x)))
-        return self.classifier(self.pool(h).flatten(1))
+        """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]`` (signals ``[B, in_channels, L]``);
+        with replicas, ``[B, K, num_classes]`` of ``[B, K * in_channels, ...]``."""
+        h = self.pool(self.lastact(self.cells(self.stem(x)))).flatten(1)
+        if self.replicas == 1:
+            return self.classifier(h)
+        return self.classifier(h.unsqueeze(-1)).view(len(h), self.replicas, -1)
 
 
 def count_params(module: nn.Module) -> int:

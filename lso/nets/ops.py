@@ -8,6 +8,10 @@ Every op maps ``[B, C, H, W] -> [B, C, H, W]`` (cells keep width and resolution)
 - ``skip_connect``: ``Identity``.
 - ``nor_conv_1x1`` / ``nor_conv_3x3``: ``ReLU -> Conv(k, bias=False) -> BN(affine)``.
 - ``avg_pool_3x3``: ``AvgPool2d(3, stride 1, padding 1, count_include_pad=False)``.
+
+``groups=K`` builds K independent copies side by side (``lso.nets.replicas``): channels are the K copies' channels
+concatenated, every convolution is grouped, so copy k only ever sees its own channels (batch norm and pooling are
+per channel already).
 """
 
 from __future__ import annotations
@@ -40,11 +44,12 @@ class ReLUConvBN(nn.Module):
     ``dims=1`` (signals): ``[B, C_in, L] -> [B, C_out, L']`` likewise.
     """
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0, dims: int = 2) -> None:
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0, dims: int = 2,
+                 groups: int = 1) -> None:
         super().__init__()
         self.op = nn.Sequential(
             nn.ReLU(inplace=False),
-            CONV[dims](c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
+            CONV[dims](c_in, c_out, kernel, stride=stride, padding=padding, bias=False, groups=groups),
             BATCH_NORM[dims](c_out, affine=True),
         )
 
@@ -52,17 +57,18 @@ class ReLUConvBN(nn.Module):
         return self.op(x)
 
 
-def make_op(name: str, channels: int, dims: int = 2) -> nn.Module:
+def make_op(name: str, channels: int, dims: int = 2, groups: int = 1) -> nn.Module:
     """The module for op ``name`` at ``channels`` channels (stride 1, shape preserving), on images (``dims=2``) or
-    1-D signals (``dims=1``: ``nor_conv_kxk`` is a length-k 1-D convolution, ``avg_pool_3x3`` a 1-D pool of 3)."""
+    1-D signals (``dims=1``: ``nor_conv_kxk`` is a length-k 1-D convolution, ``avg_pool_3x3`` a 1-D pool of 3);
+    convolutions in ``groups`` groups (independent copies, see above)."""
     if name == "none":
         return Zero()
     if name == "skip_connect":
         return nn.Identity()
     if name == "nor_conv_1x1":
-        return ReLUConvBN(channels, channels, 1, padding=0, dims=dims)
+        return ReLUConvBN(channels, channels, 1, padding=0, dims=dims, groups=groups)
     if name == "nor_conv_3x3":
-        return ReLUConvBN(channels, channels, 3, padding=1, dims=dims)
+        return ReLUConvBN(channels, channels, 3, padding=1, dims=dims, groups=groups)
     if name == "avg_pool_3x3":
         return AVG_POOL[dims](3, stride=1, padding=1, count_include_pad=False)
     raise ArchStringError(f"unknown operation {name!r}; expected one of {', '.join(OPS)}")
@@ -77,14 +83,14 @@ class ResNetBasicBlock(nn.Module):
     [B, C_out, L/2]`` with 1-D convolutions of length 3 and 1 and a 1-D pool of 2.
     """
 
-    def __init__(self, c_in: int, c_out: int, inner: int | None = None, dims: int = 2) -> None:
+    def __init__(self, c_in: int, c_out: int, inner: int | None = None, dims: int = 2, groups: int = 1) -> None:
         super().__init__()
         inner = c_out if inner is None else inner
-        self.conv_a = ReLUConvBN(c_in, inner, 3, stride=2, padding=1, dims=dims)
-        self.conv_b = ReLUConvBN(inner, c_out, 3, stride=1, padding=1, dims=dims)
+        self.conv_a = ReLUConvBN(c_in, inner, 3, stride=2, padding=1, dims=dims, groups=groups)
+        self.conv_b = ReLUConvBN(inner, c_out, 3, stride=1, padding=1, dims=dims, groups=groups)
         self.shortcut = nn.Sequential(
             AVG_POOL[dims](kernel_size=2, stride=2, padding=0),
-            CONV[dims](c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
+            CONV[dims](c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False, groups=groups),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
