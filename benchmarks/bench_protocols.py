@@ -41,7 +41,7 @@ from statistics import median
 
 import numpy as np
 
-from lso.nets.builder import _worker_init, _worker_train, _worker_train_group, representatives
+from lso.nets.builder import _worker_init, _worker_job, representatives
 from lso.nets.cache import RunCache
 from lso.nets.protocol import TrainProtocol, get_protocol
 from lso.train.correlation import spearman
@@ -68,12 +68,11 @@ def _parse_set(protocol: TrainProtocol, changes: list[str]) -> TrainProtocol:
     return protocol.with_(name=protocol.name + "+" + ",".join(changes), **values)
 
 
-def _train_all(protocol: TrainProtocol, cache: RunCache, jobs: list[tuple[str, str, int | tuple[int, ...]]],
+def _train_all(protocol: TrainProtocol, cache: RunCache, jobs: list[tuple[str, str, tuple[int, ...]]],
                workers: int) -> list[float]:
-    """Train the (key, arch, seed or seed group) jobs not cached yet on ``workers`` spawned processes; their
-    seconds per run (a group's copies share its time)."""
-    pending = [(k, a, s) for k, a, s in jobs
-               if any(cache.get(k, seed) is None for seed in (s if isinstance(s, tuple) else (s,)))]
+    """Train the (key, arch, seeds) jobs not cached yet on ``workers`` spawned processes (a job: one seed, or a
+    group of seeds trained at once with ``protocol.replicas``); their seconds per run."""
+    pending = [(k, a, g) for k, a, g in jobs if any(cache.get(k, seed) is None for seed in g)]
     seconds: list[float] = []
     if not pending:
         return seconds
@@ -87,15 +86,13 @@ def _train_all(protocol: TrainProtocol, cache: RunCache, jobs: list[tuple[str, s
                 job = next(todo, None)
                 if job is None:
                     break
-                train = _worker_train_group if isinstance(job[2], tuple) else _worker_train
-                running[pool.submit(train, job[1], job[2])] = job
+                running[pool.submit(_worker_job, job[1], job[2])] = job
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 key, _, _ = running.pop(future)
-                results = future.result()
-                for result in results if isinstance(results, list) else [results]:
+                for result in future.result():
                     cache.put(key, result)
                     seconds.append(result.wall_time_s)
                 if len(seconds) % 100 == 0:
@@ -126,7 +123,7 @@ def main() -> None:
         parser.error("--seeds-a and --seeds-b must be disjoint")
     base = _parse_set(get_protocol(args.protocol), args.set)
     if args.replicas:
-        base = base.with_(name=base.name + "+replicas")
+        base = base.with_(name=base.name + "+replicas", replicas=True)
     protocol = base.with_(seeds=tuple(args.seeds_a) + tuple(args.seeds_b))
     print(f"protocol {protocol.name}: {protocol.describe()}")
     reps = representatives()
@@ -136,7 +133,7 @@ def main() -> None:
     cache = RunCache(protocol, args.out / f"{protocol.name.replace('/', '_')}.runs.jsonl")
     groups = (tuple(args.seeds_a), tuple(args.seeds_b))
     jobs = ([(c.canonical(), c.to_string(), g) for c in sample for g in groups] if args.replicas else
-            [(c.canonical(), c.to_string(), s) for c in sample for s in protocol.seeds])
+            [(c.canonical(), c.to_string(), (s,)) for c in sample for s in protocol.seeds])
     _train_all(protocol, cache, jobs, args.workers)
 
     def table(seeds: list[int], metric: str) -> np.ndarray:
@@ -157,7 +154,7 @@ def main() -> None:
         "spread_valid": float(va.max() - np.median(va)), "spread_test": float(ta.max() - np.median(ta)),
         "noise_std_2seed_valid": noise, "noise_std_2seed_test": noise_t,  # (of a table value: its seeds' mean)
         "share_within_noise_of_best": float(np.mean(va >= va.max() - noise)),
-        "spearman_valid_test": spearman(va, ta),
+        "spearman_valid_test": spearman(va, ta), "spearman_valid_a_test_b": spearman(va, tb),
         "top_a_valid": float(va[top].mean()), "top_b_valid": float(vb[top].mean()),
         "top_a_test": float(ta[top].mean()), "top_b_test": float(tb[top].mean()),
         "curse_valid": float(va[top].mean() - vb[top].mean()), "curse_test": float(ta[top].mean() - tb[top].mean()),
@@ -172,7 +169,8 @@ def main() -> None:
           f"{figures['spread_valid']:.2f} (test {figures['spread_test']:.2f})")
     print(f"noise std of a table value: valid {noise:.2f}, test {noise_t:.2f}; cells within one noise std of the "
           f"best: {np.sum(va >= va.max() - noise)} / {len(sample)} ({100 * figures['share_within_noise_of_best']:.1f}%)")
-    print(f"Spearman valid vs test (A): {figures['spearman_valid_test']:.3f}")
+    print(f"Spearman valid vs test (A): {figures['spearman_valid_test']:.3f}; A valid vs B test (the independent "
+          f"check a v2 table gives): {figures['spearman_valid_a_test_b']:.3f}")
     print(f"winner's curse, top-{args.top} by A valid: valid {va[top].mean():.2f} -> {vb[top].mean():.2f} (fresh "
           f"seeds), test {ta[top].mean():.2f} -> {tb[top].mean():.2f}; drop {figures['curse_test']:.2f} points")
     if args.json is not None:

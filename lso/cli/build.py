@@ -96,7 +96,7 @@ def _rows_after_build(protocol: TrainProtocol, cache_path: Path, limit: int | No
     if cache_path.exists():
         cache = RunCache(protocol, cache_path)
         keys = {key for key, _ in cache.keys()}
-        covered |= {k for k in keys if all(cache.get(k, s) is not None for s in protocol.seeds)}
+        covered |= {k for k in keys if all(cache.get(k, s) is not None for s in protocol.all_seeds)}
     return sum(1 for cell in all_cells() if cell.canonical() in covered)
 
 

@@ -88,9 +88,9 @@ def representatives(limit: int | None = None) -> list[Cell]:
 def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[str, str] | None = None) -> BenchmarkTable | None:
     """The benchmark table of every cell whose class has all seeds cached; None when no cell has.
 
-    Columns: ``<ds>_train``, ``<ds>_valid``, ``<ds>_test`` (means over seeds, percent), per seed
-    ``<ds>_valid_seed<s>`` / ``<ds>_test_seed<s>`` when there are several, ``params``, ``flops`` and
-    ``train_seconds`` (summed over seeds).
+    Columns: ``<ds>_train``, ``<ds>_valid``, ``<ds>_test`` (means over seeds, percent; test over the
+    ``test_seeds`` when the protocol has them), per seed ``<ds>_valid_seed<s>`` / ``<ds>_test_seed<s>`` when there
+    are several, ``params``, ``flops`` and ``train_seconds`` (summed over every run).
     """
     ds = protocol.dataset
     by_key: dict[str, dict[str, float]] = {}
@@ -99,21 +99,23 @@ def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[
         key = cell.canonical()
         if key not in by_key:
             runs = [cache.get(key, s) for s in protocol.seeds]
-            if any(r is None for r in runs):
+            test_runs = [cache.get(key, s) for s in protocol.test_seeds] or runs
+            if any(r is None for r in runs + test_runs):
                 by_key[key] = {}
                 continue
             values = {
                 f"{ds}_train": fmean(r.train_acc for r in runs),
                 f"{ds}_valid": fmean(r.valid_acc for r in runs),
-                f"{ds}_test": fmean(r.test_acc for r in runs),
+                f"{ds}_test": fmean(r.test_acc for r in test_runs),
             }
-            if len(runs) > 1:
+            if len(runs) > 1 or protocol.test_seeds:
                 for r in runs:
                     values[f"{ds}_valid_seed{r.seed}"] = r.valid_acc
+                for r in test_runs:
                     values[f"{ds}_test_seed{r.seed}"] = r.test_acc
             values["params"] = float(runs[0].params)
             values["flops"] = float(runs[0].flops)
-            values["train_seconds"] = sum(r.wall_time_s for r in runs)
+            values["train_seconds"] = sum(r.wall_time_s for r in {id(r): r for r in runs + test_runs}.values())
             by_key[key] = values
         if by_key[key]:
             rows.append({"index": index, "arch": cell.to_string(), **by_key[key]})
@@ -169,19 +171,20 @@ def die_with_parent(parent: int, poll_s: float = 1.0) -> None:
     threading.Thread(target=watch, name="lso-die-with-parent", daemon=True).start()
 
 
-def _worker_train(arch: str, seed: int) -> TrainResult:
+def _train_job(arch: str, protocol: TrainProtocol, data: ImageDataset, group: tuple[int, ...],
+               device: str | torch.device) -> list[TrainResult]:
+    """The runs of one job: one seed alone, or a group of seeds as copies of one network (``protocol.replicas``)."""
+    if protocol.replicas:
+        from lso.nets.replicas import train_replicas
+
+        return train_replicas(arch, protocol, data, group, device)
+    return [train_cell(arch, protocol, data, seed, device) for seed in group]
+
+
+def _worker_job(arch: str, group: tuple[int, ...]) -> list[TrainResult]:
     data = _worker_data["data"]
     assert isinstance(data, ImageDataset)
-    return train_cell(arch, _worker_data["protocol"], data, seed, _worker_data["device"])  # type: ignore[arg-type]
-
-
-def _worker_train_group(arch: str, seeds: tuple[int, ...]) -> list[TrainResult]:
-    """All ``seeds`` of one cell at once, as copies of one grouped network (``lso.nets.replicas``)."""
-    from lso.nets.replicas import train_replicas
-
-    data = _worker_data["data"]
-    assert isinstance(data, ImageDataset)
-    return train_replicas(arch, _worker_data["protocol"], data, seeds, _worker_data["device"])  # type: ignore[arg-type]
+    return _train_job(arch, _worker_data["protocol"], data, group, _worker_data["device"])  # type: ignore[arg-type]
 
 
 def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) -> BuildReport:
@@ -202,8 +205,13 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
     device = resolve_device(config.device) if config.ray is None else None
     cache = RunCache(protocol, config.cache_path)
     cells = representatives(config.limit)
-    pending = [(c.to_string(), s) for c in cells for s in protocol.seeds if cache.get(c.canonical(), s) is None]
-    runs_cached = len(cells) * len(protocol.seeds) - len(pending)
+    if protocol.replicas and config.ray is not None:
+        raise LsoError("a protocol with replicas trains seed groups in one process: build it with --workers, not Ray")
+    groups = protocol.seed_groups if protocol.replicas else tuple((s,) for s in protocol.all_seeds)
+    # a job: one cell and the seeds trained together (one seed, or a whole group of copies)
+    pending = [(c.to_string(), g) for c in cells for g in groups
+               if any(cache.get(c.canonical(), s) is None for s in g)]
+    runs_cached = len(cells) * len(protocol.all_seeds) - sum(len(g) for _, g in pending)
     start = time.perf_counter()
     seconds: list[float] = []
 
@@ -217,7 +225,7 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         nonlocal finished
         finished += 1
         if reporter is not None:
-            reporter(finished, len(pending), f"{finished}/{len(pending)} runs of {protocol.name}")
+            reporter(finished, len(pending), f"{finished}/{len(pending)} jobs of {protocol.name}")
 
     if reporter is not None:
         reporter(0, len(pending), f"{runs_cached} runs cached, {len(pending)} to train")
@@ -227,12 +235,13 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         if pending:
             from lso.nets.ray_runner import run_on_ray
 
-            ran_on = run_on_ray(config.ray, protocol, config.data_root, config.device, pending, done, advance,
-                                failed=failed.append)
+            ran_on = run_on_ray(config.ray, protocol, config.data_root, config.device,
+                                [(arch, group[0]) for arch, group in pending], done, advance, failed=failed.append)
     elif config.workers == 0:
         data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
-        for arch, seed in pending:
-            done(train_cell(arch, protocol, data, seed, device))  # type: ignore[arg-type]
+        for arch, group in pending:
+            for result in _train_job(arch, protocol, data, group, device):  # type: ignore[arg-type]
+                done(result)
             advance()
     elif pending:
         _run_pool(config, str(device), pending, done, advance)
@@ -268,7 +277,7 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
     )
 
 
-def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]],
+def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, tuple[int, ...]]],
               done: Callable[[TrainResult], None], advance: Callable[[], None]) -> None:
     """Feed ``pending`` jobs to spawned workers, keeping at most 2 per worker queued (so an interrupt loses little).
 
@@ -283,19 +292,20 @@ def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, int]],
         initializer=_worker_init,
         initargs=(config.protocol, config.data_root, device, os.getpid()),
     ) as pool:
-        running: set[Future[TrainResult]] = set()
+        running: set[Future[list[TrainResult]]] = set()
         try:
             while True:
                 while len(running) < 2 * config.workers:
                     job = next(jobs, None)
                     if job is None:
                         break
-                    running.add(pool.submit(_worker_train, *job))
+                    running.add(pool.submit(_worker_job, *job))
                 if not running:
                     break
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    done(future.result())
+                    for result in future.result():
+                        done(result)
                     advance()
         except BrokenProcessPool as err:
             raise LsoError(f"a worker process died unexpectedly (killed, or out of memory?): {err}; the runs that "

@@ -1,8 +1,9 @@
 """The training oracle: answers "what is this cell's score" by training it, with a persistent cache.
 
 Isomorphic cells (same ``Cell.canonical()``) share one set of runs. ``signal`` is the validation accuracy and
-``report`` the test accuracy, each the mean over the protocol's seeds (percent), named ``<dataset>_valid`` and
-``<dataset>_test`` like the columns of a benchmark table, so a complete cache is a table.
+``report`` the test accuracy, each the mean over the protocol's seeds (percent; the test figure over its
+``test_seeds`` when it has them: other runs), named ``<dataset>_valid`` and ``<dataset>_test`` like the columns of
+a benchmark table, so a complete cache is a table.
 """
 
 from __future__ import annotations
@@ -22,33 +23,32 @@ from lso.oracle import Evaluation
 from lso.space import Cell
 
 
-class _MeanOverSeeds:
-    """A read-only ``CellRecord`` attribute: the mean over its runs of the ``TrainResult`` field of the same name."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.field = name
-
-    def __get__(self, record: CellRecord | None, owner: type | None = None) -> float:
-        if record is None:  # looked up on the class itself (help(), documentation tools)
-            return self  # type: ignore[return-value]
-        return fmean(getattr(r, self.field) for r in record.runs)
-
-
 @dataclass(frozen=True)
 class CellRecord:
-    """All runs of one cell under one protocol (one per seed) and their means (percent)."""
+    """All runs of one cell under one protocol (one per seed of ``seeds``) and their means (percent);
+    ``test_runs`` are the runs of ``test_seeds`` (empty when the protocol has none: the test figure is then the
+    mean over ``runs``)."""
 
     cell: Cell
     runs: tuple[TrainResult, ...]
+    test_runs: tuple[TrainResult, ...] = ()
 
-    train_acc = _MeanOverSeeds()
-    valid_acc = _MeanOverSeeds()
-    test_acc = _MeanOverSeeds()
+    @property
+    def train_acc(self) -> float:
+        return fmean(r.train_acc for r in self.runs)
+
+    @property
+    def valid_acc(self) -> float:
+        return fmean(r.valid_acc for r in self.runs)
+
+    @property
+    def test_acc(self) -> float:
+        return fmean(r.test_acc for r in (self.test_runs or self.runs))
 
     @property
     def wall_time_s(self) -> float:
-        """Total training seconds over the seeds."""
-        return sum(r.wall_time_s for r in self.runs)
+        """Total training seconds over the seeds (test seeds included)."""
+        return sum(r.wall_time_s for r in self.runs + self.test_runs)
 
 
 class TrainingOracle:
@@ -101,22 +101,30 @@ class TrainingOracle:
         """The cached record of ``cell`` when every seed is cached, else None (never trains)."""
         cell = Cell.parse(cell)
         key = cell.canonical()
-        runs = [self._cache.get(key, s) for s in self.protocol.seeds]
-        return None if any(r is None for r in runs) else CellRecord(cell, tuple(runs))  # type: ignore[arg-type]
+        runs = [self._cache.get(key, s) for s in self.protocol.all_seeds]
+        if any(r is None for r in runs):
+            return None
+        k = len(self.protocol.seeds)
+        return CellRecord(cell, tuple(runs[:k]), tuple(runs[k:]))  # type: ignore[arg-type]
 
     def record(self, cell: Cell | str) -> CellRecord:
         """All runs of ``cell``, training (and caching) the seeds not cached yet."""
         cell = Cell.parse(cell)
         key = cell.canonical()
-        runs = []
-        for seed in self.protocol.seeds:
-            run = self._cache.get(key, seed)
-            if run is None:
-                run = train_cell(cell, self.protocol, self.data, seed, self.device)
-                self._cache.put(key, run)
-                self.trained += 1
-            runs.append(run)
-        return CellRecord(cell, tuple(runs))
+        for group in self.protocol.seed_groups if self.protocol.replicas else ((s,) for s in self.protocol.all_seeds):
+            if any(self._cache.get(key, seed) is None for seed in group):
+                if self.protocol.replicas:
+                    from lso.nets.replicas import train_replicas
+
+                    results = train_replicas(cell, self.protocol, self.data, group, self.device)
+                else:
+                    results = [train_cell(cell, self.protocol, self.data, group[0], self.device)]
+                for run in results:
+                    self._cache.put(key, run)
+                self.trained += len(results)
+        record = self.lookup(cell)
+        assert record is not None  # every seed is cached now
+        return record
 
     def evaluate(self, cell: Cell) -> Evaluation:
         """Mean validation (signal) and test (report) accuracy over the protocol's seeds, in percent."""

@@ -146,6 +146,34 @@ def test_builder_with_two_workers_fills_every_row_of_trained_classes_and_resumes
     assert table.meta.dataset == "digits" and json.loads(table.meta.extra["protocol"])["name"] == "tiny"
 
 
+def test_test_seeds_give_the_test_figure_from_other_runs(tmp_path: Path, digits) -> None:
+    protocol = TINY.with_(seeds=(0, 1), test_seeds=(2,))
+    oracle = TrainingOracle(protocol, data=digits)
+    rec = oracle.record(A)
+    assert [r.seed for r in rec.runs] == [0, 1] and [r.seed for r in rec.test_runs] == [2] and oracle.trained == 3
+    assert rec.test_acc == rec.test_runs[0].test_acc  # not the valid runs' own test figure
+    assert rec.valid_acc == pytest.approx((rec.runs[0].valid_acc + rec.runs[1].valid_acc) / 2)
+    with pytest.raises(ProtocolError, match="disjoint from seeds"):
+        TINY.with_(seeds=(0, 1), test_seeds=(1,))
+    assert "test_seeds" not in TINY.to_dict() and "replicas" not in TINY.to_dict()  # old caches keep their JSON
+    assert TrainProtocol.from_dict(json.loads(protocol.to_json())) == protocol
+
+
+def test_a_replicas_build_trains_each_seed_group_at_once(tmp_path: Path) -> None:
+    protocol = TINY.with_(name="tiny-rep", seeds=(0, 1, 2), test_seeds=(3, 4), replicas=True)
+    out = tmp_path / "rep.parquet"
+    report = build_benchmark(BuildConfig(protocol, out, workers=0, limit=2))
+    assert report.runs_trained == 10 and report.runs_cached == 0
+    table = BenchmarkTable.load(out)
+    row = table.row(representatives(2)[1])
+    assert row["digits_valid"] == pytest.approx(sum(row[f"digits_valid_seed{s}"] for s in (0, 1, 2)) / 3)
+    assert row["digits_test"] == pytest.approx((row["digits_test_seed3"] + row["digits_test_seed4"]) / 2)
+    assert "digits_test_seed0" not in row and "digits_valid_seed3" not in row
+    again = TrainingOracle(protocol, cache=report.cache)  # the oracle reads the build's runs, trains nothing
+    assert again.evaluate(representatives(2)[1]).report == pytest.approx(row["digits_test"]) and again.trained == 0
+    assert build_benchmark(BuildConfig(protocol, out, workers=0, limit=2)).runs_trained == 0
+
+
 def test_representatives_cover_the_6466_classes() -> None:
     reps = representatives()
     assert len(reps) == 6466 and len({c.canonical() for c in reps}) == 6466
