@@ -183,10 +183,10 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
             ),
             # Candidate for the embedded default, version 2 (issue 14): mnist1d-adam's recipe with 8 seeds per
             # figure, the test figure from 8 other runs, each group of 8 trained as copies of one grouped network.
-            # benchmarks/bench_protocols.py on 150 sampled unique cells, two independent 8-seed tables: Spearman
-            # 0.865 (valid) / 0.858 (test), 0.859 between one table's valid and the other's test, winner's curse
-            # of the top 10 1.24 points, best - median 7.96 (of the sample). 16 runs per cell: a GPU build
-            # (--device cuda --workers 0), or several CPU-hours.
+            # benchmarks/bench_protocols.py on 300 sampled unique cells, two independent 8-seed tables: Spearman
+            # 0.862 (valid) / 0.848 (test), 0.856 between one table's valid and the other's test, winner's curse
+            # of the top 10 0.71 points, best - median 7.66 (of the sample). 16 runs per cell: a GPU build
+            # (--device cuda --workers 0), or about 12 CPU-hours.
             TrainProtocol(
                 name="mnist1d-v2", dataset="mnist1d", epochs=4, optimizer="adam", lr=3e-3, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=tuple(range(8)), split_seed=0,
