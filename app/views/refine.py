@@ -6,7 +6,7 @@ import json
 import streamlit as st
 from common.cells import REFINE_REQUEST, found_cells
 from common.data import load_table, metric_index, pick_table, workspace
-from common.jobs_view import is_running, job_panel, start_saved_job
+from common.jobs_view import is_running, job_panel, start_job, start_saved_job
 from common.saved import saved_results
 
 from lso.bench.default import EMBEDDED
@@ -14,9 +14,11 @@ from lso.data.datasets import DATASETS, dataset_problem
 from lso.device import describe_device, resolve_device
 from lso.errors import LsoError
 from lso.growth.nb201 import GROUPS
-from lso.growth.refine import REFINE_METHODS, RefineConfig, compare_refine
+from lso.growth.refine import REFINE_METHODS, BudgetComparison, RefineConfig, compare_budgets, compare_refine
+from lso.report.refine import budget_table_text
 from lso.report.saved import save_refinement
-from lso.viz.refine_figures import accuracy_vs_params_figure, refine_points, refine_progress_figure
+from lso.viz.refine_figures import (accuracy_vs_params_figure, budget_comparison_figure, refine_points,
+                                    refine_progress_figure)
 
 JOB = "refine_job"
 ARCH_KEY = "refine_arch"
@@ -83,6 +85,9 @@ n_seeds = d5.number_input("Seeds", 1, 10, 1, help="Seeds first..first+n-1: the t
 grow = st.multiselect("Widths that grow", GROUPS, default=list(GROUPS),
                       help="stage0-2: the node channels of each stage (split in every op of the stage at once); "
                            "reduce1-2: the reduction blocks' inner channels.")
+budgets = st.checkbox("Compare at three budgets", help="0.4, 0.7 and 1.0 of NB201's size: S3D, S2D, random, the "
+                      "widths S3D found trained from scratch, and uniform widths from scratch (the methods above are "
+                      "not used)")
 st.caption(f"Runs on {describe_device(device)}. On the digits dataset each method takes a few seconds on a CPU.")
 
 if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not methods or not grow):
@@ -90,6 +95,10 @@ if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not m
         config = RefineConfig(arch.strip(), dataset, rounds=int(rounds), groups=tuple(grow))
         picked, seeds = tuple(methods), tuple(range(int(seed), int(seed) + int(n_seeds)))
         root = workspace()
+        if budgets:
+            start_job(JOB, f"refining on {dataset} at three budgets", lambda reporter: compare_budgets(
+                config, seeds=seeds, device=device, reporter=reporter))
+            st.rerun()
         start_saved_job(JOB, f"refining on {dataset}",
                         lambda reporter: compare_refine(config, methods=picked, seeds=seeds, device=device,
                                                         reporter=reporter),
@@ -101,7 +110,10 @@ if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not m
 
 
 def live(job) -> None:
-    if job.state == "done":
+    if job.state == "done" and isinstance(job.result, BudgetComparison):
+        st.plotly_chart(budget_comparison_figure(job.result), key=f"{JOB}:budgets")
+        st.code(budget_table_text(job.result), language=None)
+    elif job.state == "done":
         comparison = job.result
         st.plotly_chart(accuracy_vs_params_figure(comparison), key=f"{JOB}:result")
         rounds = comparison.rounds_frame()

@@ -73,17 +73,32 @@ _ROLLBACK = typer.Option(1.0, "--rollback-tolerance", min=0.0,
                          help="A round that lowers validation accuracy by more than this many points is retried with "
                               "half the step, then rolled back (recorded as rolled_back).")
 _NO_ROLLBACK = typer.Option(False, "--no-rollback", help="Keep every round, even one that lowers validation accuracy.")
+_START_EPOCHS = typer.Option(10, "--start-epochs", help="Epochs the start network trains before the first split (>= 1; "
+                             "10: where its valid accuracy plateaus on digits).")
+_FULL_SPLIT = typer.Option(True, "--full-train-split/--protocol-subset",
+                           help="Train on the dataset's whole train split, or on the protocol's train_samples subset.")
+_LR_MULT = typer.Option(0.3, "--finetune-lr-mult", help="Peak lr of the fine-tuning after a split, as a fraction of "
+                        "the protocol's lr, in (0, 1].")
+_LINE_SEARCH = typer.Option(True, "--line-search/--fixed-step", help="Each round's split step by a line search on "
+                            "the measured loss, or the constant eps (1e-2).")
 
 
 def _config(arch: str, dataset: str, method: str, rounds: int, budget_params: int | None, seed: int,
             protocol: str | None, finetune_epochs: int, inner_mult: float, stage_mult: float, groups: list[str],
-            rollback_tolerance: float | None = 1.0) -> RefineConfig:
+            rollback_tolerance: float | None = 1.0, start_epochs: int = 10, full_train_split: bool = True,
+            finetune_lr_mult: float = 0.3, line_search: bool = True) -> RefineConfig:
     """The ``RefineConfig`` of these options (imported here: torch loads only when a command runs)."""
     from lso.growth.refine import RefineConfig
 
+    at_least(start_epochs, "--start-epochs", 1)
+    finite(finetune_lr_mult, "--finetune-lr-mult", above=0.0)
+    if finetune_lr_mult > 1.0:
+        raise LsoError(f"--finetune-lr-mult must be in (0, 1] (a fraction of the protocol's lr), got {finetune_lr_mult:g}")
     return RefineConfig(arch=arch, dataset=dataset, method=method, rounds=rounds, budget_params=budget_params,
                         seed=seed, protocol=protocol, finetune_epochs=finetune_epochs, inner_mult=inner_mult,
-                        stage_mult=stage_mult, groups=tuple(groups), rollback_tolerance=rollback_tolerance)
+                        stage_mult=stage_mult, groups=tuple(groups), rollback_tolerance=rollback_tolerance,
+                        start_epochs=start_epochs, full_train_split=full_train_split,
+                        finetune_lr_mult=finetune_lr_mult, line_search=line_search)
 
 
 def refine(
@@ -104,6 +119,10 @@ def refine(
     groups: str = _GROUPS_OPTION,
     rollback_tolerance: float = _ROLLBACK,
     no_rollback: bool = _NO_ROLLBACK,
+    start_epochs: int = _START_EPOCHS,
+    full_train_split: bool = _FULL_SPLIT,
+    finetune_lr_mult: float = _LR_MULT,
+    line_search: bool = _LINE_SEARCH,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the rounds."),
 ) -> None:
     """Run one refine and write RESULT.json: {"rounds": [...], "config": {...}}."""
@@ -117,7 +136,8 @@ def refine(
                                   groups)
     check_result_file(out, "refine")
     config = _config(arch, dataset, method, rounds, budget_params, seed, protocol, finetune_epochs, inner_mult,
-                     stage_mult, group_names, None if no_rollback else rollback_tolerance)
+                     stage_mult, group_names, None if no_rollback else rollback_tolerance, start_epochs,
+                     full_train_split, finetune_lr_mult, line_search)
     from lso.growth.refine import refine as run_refine
 
     with os_errors("lso refine"), progress_bar(f"{method} seed {seed}", "round", enabled=progress) as bar:
@@ -147,6 +167,10 @@ def compare(
     groups: str = _GROUPS_OPTION,
     rollback_tolerance: float = _ROLLBACK,
     no_rollback: bool = _NO_ROLLBACK,
+    start_epochs: int = _START_EPOCHS,
+    full_train_split: bool = _FULL_SPLIT,
+    finetune_lr_mult: float = _LR_MULT,
+    line_search: bool = _LINE_SEARCH,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the runs."),
 ) -> None:
     """Run methods x seeds; write rounds.csv, final.csv, accuracy_vs_params.html, results.json; print the table."""
@@ -158,7 +182,8 @@ def compare(
     check_output_folder(out, _COMPARE_OUTPUTS, marker="results.json", recognise=refine_marker,
                         what="refine comparison")
     config = _config(arch, dataset, method_names[0], rounds, budget_params, 0, protocol, finetune_epochs, inner_mult,
-                     stage_mult, group_names, None if no_rollback else rollback_tolerance)
+                     stage_mult, group_names, None if no_rollback else rollback_tolerance, start_epochs,
+                     full_train_split, finetune_lr_mult, line_search)
     from lso.growth.refine import compare_refine
     from lso.report.refine import write_refine_comparison
 

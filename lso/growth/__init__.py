@@ -3,7 +3,8 @@
 Modules: ``sites`` (which neurons are splittable), ``statistics`` (per-sample ``x`` and ``g sigma'' a^2``),
 ``splitting`` (splitting matrices, ``S v`` products, eigenpairs, the ReLU stand-in), ``eigen`` (batched block
 Lanczos), ``signed`` (descent values ``G`` and copies), ``grow`` (apply splits), ``cost`` and ``select``
-(energy-aware selection), ``schedule`` (train -> split -> fine-tune over a ``SplitSpace``), ``stage_layout`` and
+(energy-aware selection), ``line_search`` (a round's step by the measured loss), ``schedule`` (train -> split ->
+fine-tune over a ``SplitSpace``), ``stage_layout`` and
 ``stages`` (the NB201 network's stage-width channels as multi-producer sites: where they live, their splitting
 matrices), ``nb201`` (the NB201 growth space and start network), ``refine`` (a package: one architecture, four
 methods, ``RefineConfig`` -> ``refine`` -> ``RefineResult``, and their comparison), ``small_nets`` (an MLP and a CNN

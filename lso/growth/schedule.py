@@ -32,6 +32,7 @@ from lso.atomic import write_json
 from lso.growth.cost import CostModel, cost_model
 from lso.growth.errors import SplittingError
 from lso.growth.grow import SplitReport, apply_splits
+from lso.growth.line_search import line_search_step
 from lso.growth.select import Selection, select_greedy, select_random
 from lso.growth.signed import NeuronSplit, neuron_splits, random_splits
 from lso.growth.sites import NeuronSite, check_sites
@@ -66,6 +67,13 @@ class GrowthConfig:
             ``retries`` times; if it still falls, the network before the split is kept and the round is recorded as
             ``rolled_back`` (it grows nothing). None: never roll back.
         retries: retries with a halved ``eps`` before a round is rolled back.
+        line_search: choose each round's step by a short line search instead of using ``eps`` as it is: the split is
+            tried at ``eps * 4^k`` for ``k`` in ``line_search_powers`` (largest first, until the loss rises again) on a
+            copy of the model, the loss measured on the value batches (eval mode, as the splitting statistics), and
+            the step with the lowest loss is kept (``lso.growth.line_search``). A rollback retry halves that step. The
+            second-order prediction ``eps^2 / 2 * sum G`` only holds for small steps; the measurement says how far
+            it holds (``RoundRecord.measured_descent``). Costs one forward pass over the value batches per trial.
+        line_search_powers: the exponents ``k`` of the trial steps ``eps * 4^k``.
     """
 
     method: str = "s3d"
@@ -82,12 +90,17 @@ class GrowthConfig:
     seed: int = 0
     rollback_tolerance: float | None = None
     retries: int = 1
+    line_search: bool = False
+    line_search_powers: tuple[int, ...] = (-2, -1, 0, 1, 2, 3)
 
     def __post_init__(self) -> None:
         if self.rollback_tolerance is not None and not self.rollback_tolerance >= 0:
             raise SplittingError(f"rollback_tolerance must be >= 0 points or None, got {self.rollback_tolerance}")
         if self.retries < 0:
             raise SplittingError(f"retries must be >= 0, got {self.retries}")
+        object.__setattr__(self, "line_search_powers", tuple(int(k) for k in self.line_search_powers))
+        if self.line_search and not self.line_search_powers:
+            raise SplittingError("line_search needs at least one trial step (line_search_powers is empty)")
         if self.method not in SPLIT_METHODS:
             raise SplittingError(f"unknown growth method {self.method!r}; use one of {', '.join(SPLIT_METHODS)}")
         if self.copies not in (2, 4):
@@ -104,7 +117,12 @@ class GrowthConfig:
 
 @dataclass(frozen=True)
 class RoundRecord:
-    """One round: model size after it, neurons split per site, widths, seconds spent, and ``train_fn``'s metrics."""
+    """One round: model size after it, neurons split per site, widths, seconds spent, and ``train_fn``'s metrics.
+
+    ``eps``: the step the kept split used (after the line search and any halving; the last one tried when the
+    round was rolled back); ``predicted_descent``: ``eps^2 / 2 * sum G`` over the split neurons (0 for random
+    splitting); ``measured_descent``: the loss on the value batches right after the split minus before it (None when
+    not measured: no line search, a retried round, a NaN loss)."""
 
     round: int
     params: int
@@ -117,6 +135,8 @@ class RoundRecord:
     metrics: dict[str, float]
     rolled_back: bool = False
     attempts: int = 1
+    eps: float = 0.0
+    measured_descent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -234,7 +254,11 @@ def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], tra
             cands = space.candidates(model, value_batches(), loss_fn, config, gen)
             selection = select_greedy(cands, costs, budget_r, config.metric, max_splits=config.max_splits_per_round)
         before = copy.deepcopy(model) if config.rollback_tolerance is not None else None
-        eps, attempts, seconds_train, seconds_values = config.eps, 0, 0.0, 0.0
+        eps, measured = config.eps, math.nan
+        if config.line_search and selection.splits:
+            eps, measured = line_search_step(model, space.apply, selection.splits, value_batches, loss_fn, config.eps,
+                                             config.line_search_powers)
+        attempts, seconds_train, seconds_values = 0, 0.0, 0.0
         while True:
             attempts += 1
             report = space.apply(model, selection.splits, eps)
@@ -255,7 +279,8 @@ def grow_network(model: nn.Module, space: SplitSpace | Sequence[NeuronSite], tra
         costs = space.costs(model, example)  # after this round, and for the next one
         records.append(RoundRecord(r, costs.base["params"], costs.base["macs"], report.split, report.widths,
                                    seconds_values, seconds_train, 0.0 if rolled_back else predicted,
-                                   metrics, rolled_back, attempts))
+                                   metrics, rolled_back, attempts, eps,
+                                   measured if attempts == 1 and not math.isnan(measured) else None))
         _report(reporter, records[-1], config)
     return GrowthResult(config=config, rounds=tuple(records))
 

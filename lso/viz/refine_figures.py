@@ -1,5 +1,6 @@
-"""Refinement figures: test accuracy against parameters, live from ``compare_refine``'s reports (one line per run)
-and for a finished comparison (one line per method, mean and spread over seeds)."""
+"""Refinement figures: test accuracy against parameters, live from ``compare_refine``'s reports (one line per run),
+for a finished comparison (one line per method, mean and spread over seeds), and for a comparison at several budgets
+(``budget_comparison_figure``: one line per method through the budgets)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from lso.jobs import ProgressEvent
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from lso.growth.refine import RefineComparison
+    from lso.growth.refine import BudgetComparison, RefineComparison
 
 
 def refine_points(events: Sequence[ProgressEvent]) -> dict[int, list[tuple[float, float]]]:
@@ -63,5 +64,32 @@ def accuracy_vs_params_figure(comparison: "RefineComparison") -> "go.Figure":
     fig.update_layout(
         title={"text": f"Test accuracy vs parameters on {comparison.dataset}<br><sup>{comparison.arch}; "
                        f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} {seeds}</sup>", "font": {"size": 15}},
+        margin={"t": 80}, xaxis_title="parameters", yaxis_title="test accuracy (%)", template="plotly_white")
+    return fig
+
+
+def budget_comparison_figure(comparison: "BudgetComparison") -> "go.Figure":
+    """Test accuracy (mean over seeds, error bar = std) against parameters (mean over seeds), one line per method
+    through the budgets; the hover gives FLOPs and the training epochs. Dotted vertical lines mark the budgets."""
+    import plotly.graph_objects as go
+
+    table = comparison.table()
+    fig = go.Figure()
+    for method in comparison.methods:
+        part = table[table.method == method]
+        fig.add_trace(go.Scatter(
+            x=part.params, y=part.test_mean, name=method, mode="lines+markers",
+            line={"dash": "dot" if method in ("s3d-widths", "uniform") else "solid"},  # trained from scratch
+            error_y={"type": "data", "array": part.test_std.fillna(0.0)} if part.test_std.notna().any() else None,
+            customdata=list(zip(part.flops, part.epochs)),
+            hovertemplate=(f"{method}<br>%{{x:,.0f}} params, %{{customdata[0]:,.0f}} FLOPs<br>test %{{y:.2f}}%"
+                           "<br>%{customdata[1]:.1f} epochs<extra></extra>")))
+    for budget in comparison.budgets:
+        fig.add_vline(x=budget, line_dash="dot", line_color="lightgrey")
+    seeds = list(comparison.seeds)
+    fig.update_layout(
+        title={"text": f"Test accuracy vs parameters at {len(comparison.budgets)} budgets on {comparison.dataset}"
+                       f"<br><sup>{comparison.arch}; {len(seeds)} seed{'s' if len(seeds) != 1 else ''}; dotted: "
+                       "trained from scratch</sup>", "font": {"size": 15}},
         margin={"t": 80}, xaxis_title="parameters", yaxis_title="test accuracy (%)", template="plotly_white")
     return fig

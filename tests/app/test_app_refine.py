@@ -1,11 +1,13 @@
 """The Refine page (AppTest): a cell is prefilled, a top cell of the table can be picked, a tiny refinement runs in
-the background and shows its accuracy-vs-parameters result; a bad cell string is an error, not a traceback."""
+the background and shows its accuracy-vs-parameters result; the comparison at three budgets draws the library's
+figure and table; a bad cell string is an error, not a traceback."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from lso.bench import BenchmarkTable
@@ -83,3 +85,24 @@ def test_a_cell_sent_from_another_page_opens_in_the_refine_box(toy_workspace: Pa
     at.switch_page("views/refine.py").run()
     assert not at.exception and at.text_input(key="refine_arch").value == arch
     assert "refine_request" not in at.session_state  # taken once: a later visit keeps the user's own edits
+
+
+@pytest.mark.slow
+def test_refine_page_compares_three_budgets(toy_workspace: Path):
+    at = refine_page()
+    at.number_input[0].set_value(1)  # rounds
+    at.multiselect[1].set_value(["stage2"])  # widths that grow: one group keeps it short
+    at.checkbox[0].check()
+    button(at, "Run refinement").click().run()
+    assert not at.exception and not at.error
+    deadline = time.monotonic() + 400
+    while button(at, "Stop") is not None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        at.run()
+        assert not at.exception
+    assert [s.value for s in at.success] == ["refining on digits at three budgets: finished"]
+    figure = at.get("plotly_chart")
+    assert len(figure) == 1
+    table = at.code[0].value  # the library's table: every method at each of the three budgets
+    assert all(m in table for m in ("s3d", "s2d", "random", "s3d-widths", "uniform"))
+    assert len([line for line in table.splitlines()[1:] if line.strip()]) == 3 * 5

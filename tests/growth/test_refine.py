@@ -30,7 +30,8 @@ TINY = TrainProtocol(name="tiny", dataset="digits", epochs=1, lr=0.05, batch_siz
 # RESULT.json's config block, in order (other tools read it)
 CONFIG_KEYS = ["arch", "dataset", "method", "rounds", "budget_params", "seed", "device", "protocol", "finetune_epochs",
                "inner_mult", "stage_mult", "groups", "start_widths", "copies", "c", "eps", "route", "steps",
-               "value_samples", "seconds_values", "seconds_train", "widths", "rollback_tolerance", "retries"]
+               "value_samples", "seconds_values", "seconds_train", "widths", "rollback_tolerance", "retries",
+               "start_epochs", "full_train_split", "finetune_lr_mult", "line_search"]
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,8 @@ def test_split_preserves_the_function_of_the_nb201_network(rule):
 def test_refine_respects_the_budget_and_is_reproducible(digits):
     start = count_params(narrow_network(ARCH, digits.macro(4, 1), 0.25, stage_mult=0.5))
     budget = start + 1500
-    config = RefineConfig(ARCH, "digits", "s3d", 2, budget, seed=5, protocol=TINY)
+    config = RefineConfig(ARCH, "digits", "s3d", 2, budget, seed=5, protocol=TINY, start_epochs=None,
+                          full_train_split=False)  # the protocol's 1 epoch on 128 images: fast
     runs = {m: refine(dataclasses.replace(config, method=m), device="cpu", data=digits)
             for m in ("s3d", "random", "scratch")}
     for method, res in runs.items():
@@ -119,7 +121,7 @@ def test_refine_respects_the_budget_and_is_reproducible(digits):
     assert grown.widths[0] == grown.start_widths and grown.config == config
     for k in (1, 2):  # 2 copies per split: a round adds as many channels as it splits
         added = {s: grown.widths[k][s] - grown.widths[k - 1][s] for s in grown.widths[k]}
-        assert added == grown.rounds[k].splits
+        assert added == grown.rounds[k].splits or (grown.rounds[k].rolled_back and not any(added.values()))
     assert len(runs["scratch"].rounds) == 2
     assert runs["scratch"].widths[-1] == scratch_widths(Cell.parse(ARCH), digits.macro(4, 1),
                                                         grown.start_widths, budget)
@@ -177,13 +179,21 @@ def test_cli_writes_result_json(tmp_path):
     assert cfg["device"].startswith("cpu")
     assert "s2d seed 1:" in res.output
     assert cfg["groups"] == list(GROUPS) and cfg["stage_mult"] == 0.5
+    # the defaults: the start network 10 epochs on the whole split, fine-tuning at 0.3 x lr, the step searched
+    assert (cfg["start_epochs"], cfg["full_train_split"], cfg["finetune_lr_mult"], cfg["line_search"]) == (
+        10, True, 0.3, True)
+    assert data["rounds"][0]["epochs"] == 10 and all(r["eps"] > 0 for r in data["rounds"][1:] if r["splits"])
     # --groups: only the reduction blocks' inner widths grow; --stage-mult 1 starts the stages at NB201's width
-    args += ["--groups", "reduce1,reduce2", "--stage-mult", "1", "--rounds", "1"]
+    args += ["--groups", "reduce1,reduce2", "--stage-mult", "1", "--rounds", "1", "--start-epochs", "2",
+             "--protocol-subset", "--fixed-step", "--finetune-lr-mult", "1"]
     res = runner.invoke(_app(), args)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert set(data["rounds"][1]["splits"]) == {"reduce1", "reduce2"}
     assert data["config"]["widths"][0]["stage2"] == data["config"]["widths"][-1]["stage2"] == 32
+    assert [data["config"][k] for k in ("start_epochs", "full_train_split", "finetune_lr_mult", "line_search")] == [
+        2, False, 1.0, False]
+    assert data["rounds"][0]["epochs"] == 2 and data["rounds"][1]["eps"] == 1e-2
     back = RefineResult.load(out)  # RESULT.json reads back to the same result and writes the same content
     assert back.config.groups == ("reduce1", "reduce2") and back.to_dict() == data
     assert list(back.to_dict()["config"]) == CONFIG_KEYS

@@ -1,9 +1,11 @@
 """What a refine run returns (``RefineRound``, ``RefineResult``) and its RESULT.json, written and read back.
 
-RESULT.json: ``{"rounds": [{params, flops, train_accuracy, valid_accuracy, test_accuracy, seconds, device, splits}],
-"config": {arch, dataset, method, rounds, budget_params, seed, device, protocol, finetune_epochs, inner_mult,
-stage_mult, groups, start_widths, copies, c, eps, route, steps, value_samples, seconds_values, seconds_train,
-widths}}`` -- field names and order are read by other tools; keep them.
+RESULT.json: ``{"rounds": [{params, flops, train_accuracy, valid_accuracy, test_accuracy, seconds, device, splits,
+rolled_back, epochs, eps}], "config": {arch, dataset, method, rounds, budget_params, seed, device, protocol,
+finetune_epochs, inner_mult, stage_mult, groups, start_widths, copies, c, eps, route, steps, value_samples,
+seconds_values, seconds_train, widths, rollback_tolerance, retries, start_epochs, full_train_split, finetune_lr_mult,
+line_search}}`` -- field names and order are read by other tools; keep them (later keys are appended; files without
+them read back with the settings they ran with).
 """
 
 from __future__ import annotations
@@ -20,9 +22,32 @@ from lso.growth.refine.config import RefineConfig, RefineError
 from lso.nets.protocol import TrainProtocol
 
 ROUND_KEYS = ("params", "flops", "train_accuracy", "valid_accuracy", "test_accuracy", "seconds", "device", "splits",
-              "rolled_back")
+              "rolled_back", "epochs", "eps")
+# Round keys absent from files written before they existed, and the value such a file means.
+_LATER_ROUND_KEYS = ("rolled_back", "epochs", "eps")
+# Config keys absent from older files, and the settings those files ran with.
+_LATER_SETTINGS = {"rollback_tolerance": None, "retries": 1, "start_epochs": None, "full_train_split": False,
+                   "finetune_lr_mult": 1.0, "line_search": False}
 _SETTINGS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "finetune_epochs", "inner_mult",
              "stage_mult", "copies", "c", "eps", "route", "steps", "value_samples")
+
+# RESULT.json's config block, in order.
+CONFIG_KEYS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "device", "protocol", "finetune_epochs",
+               "inner_mult", "stage_mult", "groups", "start_widths", "copies", "c", "eps", "route", "steps",
+               "value_samples", "seconds_values", "seconds_train", "widths", "rollback_tolerance", "retries",
+               "start_epochs", "full_train_split", "finetune_lr_mult", "line_search")
+
+
+def settings_dict(cfg: RefineConfig) -> dict[str, Any]:
+    """The settings of ``cfg`` as RESULT.json's config block holds them (JSON-able; the protocol as a dict)."""
+    return {"arch": cfg.arch, "dataset": cfg.dataset, "method": cfg.method, "rounds": cfg.rounds,
+            "budget_params": None if cfg.budget_params is None else int(cfg.budget_params), "seed": int(cfg.seed),
+            "protocol": cfg.train_protocol.to_dict(), "finetune_epochs": cfg.finetune_epochs,
+            "inner_mult": cfg.inner_mult, "stage_mult": cfg.stage_mult, "groups": list(cfg.groups),
+            "copies": cfg.copies, "c": cfg.c, "eps": cfg.eps, "route": cfg.route, "steps": cfg.steps,
+            "value_samples": cfg.value_samples, "rollback_tolerance": cfg.rollback_tolerance, "retries": cfg.retries,
+            "start_epochs": cfg.start_epochs, "full_train_split": cfg.full_train_split,
+            "finetune_lr_mult": cfg.finetune_lr_mult, "line_search": cfg.line_search}
 
 
 @dataclass(frozen=True)
@@ -30,7 +55,8 @@ class RefineRound:
     """One round. Accuracies in percent (eval mode, after the round's training); ``flops``: multiply-accumulates of
     the Linear and Conv2d layers for one image (NB201's convention); ``seconds``: splitting values + split +
     training of this round; ``splits``: neurons split per site in this round (empty for round 0, and for a round that
-    was ``rolled_back``)."""
+    was ``rolled_back``); ``epochs``: training epochs spent in this round, retries included (0 in files written before
+it was recorded); ``eps``: the step of the round's split (0 for round 0 and "scratch")."""
 
     params: int
     flops: int
@@ -41,6 +67,8 @@ class RefineRound:
     device: str
     splits: dict[str, int]
     rolled_back: bool = False  # the round's split lowered validation accuracy: the network before it was kept
+    epochs: int = 0
+    eps: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -72,17 +100,11 @@ class RefineResult:
         cfg = self.config
         if cfg.budget_params is None:
             raise RefineError("a refine result needs its resolved budget_params")
-        config = {
-            "arch": cfg.arch, "dataset": cfg.dataset, "method": cfg.method, "rounds": cfg.rounds,
-            "budget_params": int(cfg.budget_params), "seed": int(cfg.seed), "device": self.device,
-            "protocol": cfg.train_protocol.to_dict(), "finetune_epochs": cfg.finetune_epochs,
-            "inner_mult": cfg.inner_mult, "stage_mult": cfg.stage_mult, "groups": list(cfg.groups),
-            "start_widths": dict(self.start_widths), "copies": cfg.copies, "c": cfg.c, "eps": cfg.eps,
-            "route": cfg.route, "steps": cfg.steps, "value_samples": cfg.value_samples,
-            "seconds_values": list(self.seconds_values), "seconds_train": list(self.seconds_train),
-            "widths": [dict(w) for w in self.widths],
-            "rollback_tolerance": cfg.rollback_tolerance, "retries": cfg.retries,
-        }
+        run = {"device": self.device, "start_widths": dict(self.start_widths),
+               "seconds_values": list(self.seconds_values), "seconds_train": list(self.seconds_train),
+               "widths": [dict(w) for w in self.widths]}
+        merged = {**settings_dict(cfg), **run}
+        config = {k: merged[k] for k in CONFIG_KEYS}
         return {"rounds": [dataclasses.asdict(r) for r in self.rounds], "config": config}
 
     @classmethod
@@ -94,11 +116,10 @@ class RefineResult:
         """
         try:
             block = data["config"]
-            later = {k: block[k] for k in ("rollback_tolerance", "retries") if k in block}  # absent in older files
+            later = {k: block.get(k, old) for k, old in _LATER_SETTINGS.items()}  # absent in older files
             config = RefineConfig(**{k: block[k] for k in _SETTINGS}, groups=tuple(block["groups"]),
                                   protocol=TrainProtocol.from_dict(block["protocol"]), **later)
-            # "rolled_back" is absent from files written before rounds could be rolled back (it defaults to False)
-            rounds = tuple(RefineRound(**{k: r[k] for k in ROUND_KEYS if k != "rolled_back" or k in r})
+            rounds = tuple(RefineRound(**{k: r[k] for k in ROUND_KEYS if k not in _LATER_ROUND_KEYS or k in r})
                            for r in data["rounds"])
             return cls(rounds=rounds, config=config, device=str(block["device"]),
                        start_widths=dict(block["start_widths"]),

@@ -1,15 +1,17 @@
 """Refine one NB201 architecture by growing it: signed splitting (S3D), S2D, random splitting, or train from scratch.
 
 ``refine`` builds the narrow starting network of the cell (``lso.growth.nb201``: the stage widths at ``stage_mult``
-and the reduction blocks' inner widths at ``inner_mult`` of NB201's), trains it (round 0, ``protocol.epochs``
-epochs), then runs ``rounds`` rounds of {splitting values -> energy-aware selection under the parameter budget ->
-split -> fine-tune ``finetune_epochs``}
+and the reduction blocks' inner widths at ``inner_mult`` of NB201's), trains it (round 0, ``start_epochs`` epochs on
+the whole train split by default), then runs ``rounds`` rounds of {splitting values -> energy-aware selection under
+the parameter budget -> split (its step by a line search) -> fine-tune ``finetune_epochs`` at ``finetune_lr_mult``
+times the protocol's lr}
 (``lso.growth.schedule.grow_network``). Round ``r`` may grow the model to ``size + (budget - size) / (R - r + 1)``.
 
 ``"scratch"`` is the fixed-width baseline: the network whose widths are the largest that fit the budget (one
 channel at a time to the width group that has grown least, relative to its start), trained from scratch for the same
-number of epochs the growth runs spend in all (``epochs + rounds * finetune_epochs``). Its round 0 is the same
-trained starting network as the other methods', its round 1 the final width.
+number of epochs the growth runs spend in all (``RefineConfig.total_epochs``), at the protocol's lr. Its round 0 is
+the same trained starting network as the other methods', its last round the final width (``widths=`` gives other
+final widths, e.g. those a growth run found: "new initialisation").
 
 Reproducibility: the seed draws the initial weights (inside ``torch.random.fork_rng``: the caller's RNG is left as
 it was), the batch order (a private ``torch.Generator``), the random starts of the fast eigen-route and the random
@@ -96,13 +98,13 @@ class _Run:
                           f"{acc['test_accuracy']:.1f} %", params=float(params), test_accuracy=acc["test_accuracy"],
                           valid_accuracy=acc["valid_accuracy"])
 
-    def finish(self, model: Network, r: int, seconds_train: float) -> None:
-        """Record round ``r`` of a network trained for ``seconds_train`` without splitting ("scratch")."""
+    def finish(self, model: Network, r: int, seconds_train: float, epochs: int) -> None:
+        """Record round ``r`` of a network trained ``epochs`` epochs in ``seconds_train`` without splitting."""
         acc = self.accuracies(model)
         self.report(r, model, acc)
         self.add(RefineRound(params=count_params(model), flops=count_macs(model, self.example), seconds=seconds_train,
-                             device=describe_device(self.device), splits={}, **acc), 0.0, seconds_train,
-                 widths_of(model))
+                             device=describe_device(self.device), splits={}, epochs=epochs, **acc), 0.0,
+                 seconds_train, widths_of(model))
 
     def add(self, rnd: RefineRound, seconds_values: float, seconds_train: float, widths: dict[str, int]) -> None:
         self.rounds.append(rnd)
@@ -117,7 +119,7 @@ class _Run:
 
 
 def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: str | torch.device = "auto",
-           reporter: Reporter | None = None) -> RefineResult:
+           reporter: Reporter | None = None, widths: Mapping[str, int] | None = None) -> RefineResult:
     """Grow the narrow network of ``config.arch`` to ``config.budget_params`` parameters by ``config.method``
     (module docstring).
 
@@ -131,12 +133,14 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
         config: the run's settings (``RefineConfig``, checked when it was built).
         data: an already loaded dataset (must be ``config.dataset``), to skip loading.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:k]"``.
+        widths: "scratch" only: the final widths to train from scratch instead of ``scratch_widths`` (any size).
         reporter: ``lso.jobs`` progress: ``(0, rounds, message)`` before training, then after each round
             ``(round, rounds, message, params=, test_accuracy=, valid_accuracy=)`` ("scratch": round 0 and
             ``rounds`` for its final network); a stop request raises ``Cancelled`` at the next report or epoch.
 
     Raises:
-        RefineError: a budget below the starting network's size, data of another dataset.
+        RefineError: a budget below the starting network's size, data of another dataset, ``widths`` for a growth
+            method.
         DatasetError, DeviceError: a dataset that cannot be loaded; CUDA asked but absent.
     """
     dev = resolve_device(device)
@@ -147,7 +151,10 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
     macro = data.macro(proto.channels, proto.cells_per_stage)
     start_widths = narrow_widths(macro, config.inner_mult, config.stage_mult)
     budget = num_params(config.cell, macro) if config.budget_params is None else config.budget_params
-    train = (data.train if proto.train_samples is None else data.train.head(proto.train_samples)).to(dev)
+    if widths is not None and config.method != "scratch":
+        raise RefineError(f"widths= gives the final widths of 'scratch', not of {config.method!r}")
+    subset = None if config.full_train_split else proto.train_samples
+    train = (data.train if subset is None else data.train.head(subset)).to(dev)
     run = _Run(config=dataclasses.replace(config, budget_params=int(budget)), macro=macro, device=dev, data=data,
                train=train, example=example_input(macro, dev), reporter=reporter)
     model = run.build(start_widths)
@@ -158,25 +165,25 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
     if reporter is not None:
         reporter(0, config.rounds, f"{config.method}: training the starting network ({start_params} parameters)")
     if config.method == "scratch":
-        _scratch(run, model, start_widths)
+        _scratch(run, model, start_widths, widths)
     else:
         _grow(run, model)
     return run.result(start_widths)
 
 
-def _scratch(run: _Run, model: Network, start_widths: Mapping[str, int]) -> None:
+def _scratch(run: _Run, model: Network, start_widths: Mapping[str, int], widths: Mapping[str, int] | None) -> None:
     """Round 0: the starting network trained as the other methods train it; round ``rounds``: the widest network
-    within the budget, trained from scratch for all the epochs a growth run spends."""
+    within the budget (or ``widths``), trained from scratch for all the epochs a growth run spends."""
     cfg, proto = run.config, run.config.train_protocol
     t0 = time.perf_counter()
-    train_epochs(model, run.train, proto, proto.epochs, torch.Generator().manual_seed(cfg.seed), run.reporter)
-    run.finish(model, 0, time.perf_counter() - t0)
-    final = scratch_widths(cfg.cell, run.macro, start_widths, cfg.budget_params, cfg.groups)
+    train_epochs(model, run.train, proto, cfg.round0_epochs, torch.Generator().manual_seed(cfg.seed), run.reporter)
+    run.finish(model, 0, time.perf_counter() - t0, cfg.round0_epochs)
+    final = (scratch_widths(cfg.cell, run.macro, start_widths, cfg.budget_params, cfg.groups) if widths is None
+             else {**start_widths, **widths})
     t0 = time.perf_counter()
     wide = run.build(final)
-    train_epochs(wide, run.train, proto, proto.epochs + cfg.rounds * cfg.finetune_epochs,
-                 torch.Generator().manual_seed(cfg.seed), run.reporter)
-    run.finish(wide, cfg.rounds, time.perf_counter() - t0)
+    train_epochs(wide, run.train, proto, cfg.total_epochs, torch.Generator().manual_seed(cfg.seed), run.reporter)
+    run.finish(wide, cfg.rounds, time.perf_counter() - t0, cfg.total_epochs)
 
 
 def _grow(run: _Run, model: Network) -> None:
@@ -184,7 +191,10 @@ def _grow(run: _Run, model: Network) -> None:
     cfg, proto = run.config, run.config.train_protocol
     grow_config = GrowthConfig(method=cfg.method, rounds=cfg.rounds, budget=int(cfg.budget_params), metric="params",
                                copies=cfg.copies, c=cfg.c, eps=cfg.eps, route=cfg.route, steps=cfg.steps,
-                               seed=cfg.seed, rollback_tolerance=cfg.rollback_tolerance, retries=cfg.retries)
+                               seed=cfg.seed, rollback_tolerance=cfg.rollback_tolerance, retries=cfg.retries,
+                               line_search=cfg.line_search)
+    # the cosine schedule restarts at each fine-tuning: at a fraction of the peak lr, so a split is not shaken apart
+    finetune = proto if cfg.finetune_lr_mult == 1.0 else proto.with_(lr=proto.lr * cfg.finetune_lr_mult)
     n_val = min(cfg.value_samples, len(run.train))
     value_set = [(run.train.x[s:s + proto.batch_size], run.train.y[s:s + proto.batch_size])
                  for s in range(0, n_val, proto.batch_size)]
@@ -192,8 +202,10 @@ def _grow(run: _Run, model: Network) -> None:
 
     def train_fn(model_: nn.Module, r: int) -> Mapping[str, float]:
         t0 = time.perf_counter()
-        train_epochs(model_, run.train, proto, proto.epochs if r == 0 else cfg.finetune_epochs, generator,
-                     run.reporter)
+        if r == 0:
+            train_epochs(model_, run.train, proto, cfg.round0_epochs, generator, run.reporter)
+        else:
+            train_epochs(model_, run.train, finetune, cfg.finetune_epochs, generator, run.reporter)
         seconds = time.perf_counter() - t0
         acc = run.accuracies(model_)
         run.report(r, model_, acc)
@@ -205,11 +217,15 @@ def _grow(run: _Run, model: Network) -> None:
 
 
 def _add_growth(run: _Run, growth: GrowthResult) -> None:
-    """The schedule's round records as refine rounds (its MACs are refine's ``flops``)."""
+    """The schedule's round records as refine rounds (its MACs are refine's ``flops``; every attempt of a round
+    trained ``finetune_epochs``)."""
+    cfg = run.config
     for rec in growth.rounds:
         m = rec.metrics
         run.add(RefineRound(params=rec.params, flops=rec.macs, train_accuracy=m["train_accuracy"],
                             valid_accuracy=m["valid_accuracy"], test_accuracy=m["test_accuracy"],
                             seconds=rec.seconds_values + m["seconds_train"], device=describe_device(run.device),
-                            splits={k: int(v) for k, v in rec.splits.items()}, rolled_back=rec.rolled_back),
+                            splits={k: int(v) for k, v in rec.splits.items()}, rolled_back=rec.rolled_back,
+                            epochs=cfg.round0_epochs if rec.round == 0 else cfg.finetune_epochs * rec.attempts,
+                            eps=rec.eps),
                 rec.seconds_values, m["seconds_train"], dict(rec.widths))
