@@ -6,7 +6,7 @@ import json
 import streamlit as st
 from common.cells import REFINE_REQUEST, found_cells
 from common.data import load_table, metric_index, pick_table, workspace
-from common.jobs_view import is_running, job_panel, start_job, start_saved_job
+from common.jobs_view import is_running, job_panel, start_saved_job
 from common.saved import saved_results
 
 from lso.bench.default import EMBEDDED
@@ -16,7 +16,7 @@ from lso.errors import LsoError
 from lso.growth.nb201 import GROUPS
 from lso.growth.refine import REFINE_METHODS, BudgetComparison, RefineConfig, compare_budgets, compare_refine
 from lso.report.refine import budget_table_text
-from lso.report.saved import save_refinement
+from lso.report.saved import save_budget_comparison, save_refinement
 from lso.viz.refine_figures import (accuracy_vs_params_figure, budget_comparison_figure, refine_points,
                                     refine_progress_figure)
 
@@ -96,8 +96,9 @@ if st.button("Run refinement", type="primary", disabled=is_running(JOB) or not m
         picked, seeds = tuple(methods), tuple(range(int(seed), int(seed) + int(n_seeds)))
         root = workspace()
         if budgets:
-            start_job(JOB, f"refining on {dataset} at three budgets", lambda reporter: compare_budgets(
-                config, seeds=seeds, device=device, reporter=reporter))
+            start_saved_job(JOB, f"refining on {dataset} at three budgets", lambda reporter: compare_budgets(
+                config, seeds=seeds, device=device, reporter=reporter),
+                save=lambda comparison: save_budget_comparison(comparison, dataset, root), context={})
             st.rerun()
         start_saved_job(JOB, f"refining on {dataset}",
                         lambda reporter: compare_refine(config, methods=picked, seeds=seeds, device=device,

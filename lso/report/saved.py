@@ -5,6 +5,7 @@ runs and it skips them)::
 
     WORKSPACE/searches/<YYYYmmdd-HHMMSS>_<method>_s<seed>/<method>.json   one RESULT.json per method of the plan
     WORKSPACE/refinements/<YYYYmmdd-HHMMSS>_<dataset>/                    rounds.csv, final.csv, results.json, html
+    WORKSPACE/refinements/<YYYYmmdd-HHMMSS>_<dataset>_budgets/            budget_*.csv/txt/json, the figure
 
 Every file goes through ``lso.atomic``; a name taken in the same second gets a ``-2``, ``-3``... suffix.
 """
@@ -15,8 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lso.growth.refine.budgets import BudgetComparison
 from lso.growth.refine.compare import RefineComparison
-from lso.report.refine import write_refine_comparison
+from lso.report.refine import write_budget_comparison, write_refine_comparison
 from lso.search.plan import PlanOutcome
 
 KINDS = ("searches", "refinements")
@@ -58,6 +60,14 @@ def save_refinement(comparison: RefineComparison, dataset: str, root: str | Path
     """Write ``comparison``'s files (``lso.report.refine``) in a new folder under ``root/refinements``."""
     folder = _new_folder(Path(root), "refinements", dataset)
     write_refine_comparison(comparison, folder)
+    return folder
+
+
+def save_budget_comparison(comparison: BudgetComparison, dataset: str, root: str | Path) -> Path:
+    """Write a comparison at several budgets (``lso.report.refine.write_budget_comparison``) in a new folder under
+    ``root/refinements``."""
+    folder = _new_folder(Path(root), "refinements", f"{dataset}_budgets")
+    write_budget_comparison(comparison, folder)
     return folder
 
 

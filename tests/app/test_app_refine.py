@@ -106,3 +106,6 @@ def test_refine_page_compares_three_budgets(toy_workspace: Path):
     table = at.code[0].value  # the library's table: every method at each of the three budgets
     assert all(m in table for m in ("s3d", "s2d", "random", "s3d-widths", "uniform"))
     assert len([line for line in table.splitlines()[1:] if line.strip()]) == 3 * 5
+    saved = list((toy_workspace / "refinements").iterdir())  # kept in the workspace too
+    assert len(saved) == 1 and saved[0].name.endswith("digits_budgets")
+    assert {"budget_table.csv", "budget_runs.csv"} <= {f.name for f in saved[0].iterdir()}
