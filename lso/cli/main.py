@@ -31,8 +31,10 @@ def _root(
     """Latent-space neural architecture design workbench (NAS-Bench-201, G-VAE + ICNN, neuron splitting)."""
 
 
-def build_app() -> typer.Typer:
-    """The typer application with every command group registered."""
+def build_app(only: str | None = None) -> typer.Typer:
+    """The typer application with every command group registered, or only the group ``only`` (a name of
+    ``_COMMAND_MODULES``, which is also its command's name): ``lso app`` then starts without importing torch, which
+    other groups import to build their options."""
     app = typer.Typer(
         name="lso",
         help="Latent-space neural architecture design workbench (NAS-Bench-201, G-VAE + ICNN, neuron splitting).",
@@ -41,16 +43,17 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root)
-    for name in _COMMAND_MODULES:
+    for name in _COMMAND_MODULES if only not in _COMMAND_MODULES else (only,):
         importlib.import_module(f"lso.cli.{name}").register(app)
     return app
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI. Errors from bad input print one line naming the problem and exit with status 2."""
-    app = build_app()
+    args = list(argv) if argv is not None else sys.argv[1:]
+    app = build_app(only=args[0] if args else None)  # a command names its group: register that one alone
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="lso")
+        app(args=args, prog_name="lso")
     except LsoError as err:
         # escaped: a message is plain text ("pip install 'lso[app]'" must not lose "[app]" as markup)
         Console(stderr=True).print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)

@@ -76,3 +76,13 @@ def test_without_streamlit_it_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setattr(cli_app, "have_streamlit", lambda: False)
     assert run_cli(["app"]) == 2
     assert "pip install 'lso[app]'" in capsys.readouterr().err
+
+
+def test_lso_app_starts_without_importing_torch():
+    """`lso app` registers its own command group only: the server's parent process never waits for torch."""
+    code = ("import sys; from lso.cli.main import build_app; app = build_app(only='app'); "
+            "print('torch' in sys.modules, [c.name for c in app.registered_commands])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False ['app']"
+    helped = subprocess.run([sys.executable, "-m", "lso.cli.main", "app", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--workspace" in helped.stdout
