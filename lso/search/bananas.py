@@ -22,6 +22,7 @@ from torch import nn
 from lso.errors import LsoError
 from lso.search.ledger import SPACE_EXHAUSTED, QueryLedger
 from lso.search.moves import UnseenSampler
+from lso.search.priors import PRIORS, pick_initial
 from lso.search.registry import SearchContext, SearchMethod
 from lso.space import Cell
 from lso.space.cell import EDGES
@@ -56,7 +57,9 @@ def path_encoding(cell: Cell) -> torch.Tensor:
 class BananasConfig:
     """Knobs of BANANAS. Defaults follow the paper / NASLib's NB201 settings (ensemble of MLPs, ITS, mutation
     candidates) with a smaller batch (``batch=5``, the paper uses 10) so the predictor is refitted more often at
-    the small budgets compared here."""
+    the small budgets compared here. ``prior`` / ``prior_pool``: the initial cells are the best of ``prior_pool``
+    random ones by a zero-cost proxy (``lso.search.priors``), the same option as CR-LSO's, for a like-for-like
+    control; ``none`` is the paper's random start."""
 
     initial: int = 10
     batch: int = 5
@@ -68,6 +71,8 @@ class BananasConfig:
     layers: int = 3
     epochs: int = 150
     lr: float = 0.01
+    prior: str = "none"
+    prior_pool: int = 100
 
     def __post_init__(self) -> None:
         for name in ("initial", "batch", "ensemble", "candidates", "parents", "max_mutations", "hidden", "layers",
@@ -76,6 +81,8 @@ class BananasConfig:
                 raise LsoError(f"bananas: {name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise LsoError(f"bananas: lr must be > 0, got {self.lr}")
+        if self.prior not in PRIORS:
+            raise LsoError(f"bananas: prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
 
 
 class Ensemble(nn.Module):
@@ -148,6 +155,11 @@ def run_bananas(config: BananasConfig, context: SearchContext) -> None:
     rng = random.Random(context.seed)
     sampler = UnseenSampler(rng)
     gen = torch.Generator().manual_seed(context.seed)
+    if config.prior != "none":
+        pick = pick_initial(ledger, sampler, config.prior, wanted=config.initial, pool=config.prior_pool,
+                            seed=context.seed)
+        for cell in pick.cells[: ledger.remaining]:
+            ledger.query(cell, "initial")
     while len(ledger.evaluations) < config.initial and not ledger.exhausted:
         cell = sampler.draw(ledger)
         if cell is None:

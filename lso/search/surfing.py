@@ -38,9 +38,14 @@ if TYPE_CHECKING:  # the G-VAE's own model: surf_vs_plain and invert use its enc
 
 @dataclass(frozen=True)
 class SurfConfig(CRLSOConfig):
-    """CR-LSO's knobs plus the surfing sequence: ``snapshots`` surrogates taken while refitting each round."""
+    """CR-LSO's knobs plus the surfing sequence: ``snapshots`` surrogates taken while refitting each round.
+
+    ``prior`` and ``separation`` keep their pre-issue-16 values here (random initial cells, batch by rank): surfing
+    was not re-measured with them, and its figures compare it with CR-LSO on the same initial cells as before."""
 
     snapshots: int = 5
+    prior: str = "none"
+    separation: float = 0.0
 
 
 def surf_ascent(models: Sequence[LatentSearchModel], starts: torch.Tensor, *, steps: int, step_size: float, trust_radius: float) -> AscentPath:
