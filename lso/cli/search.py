@@ -39,7 +39,8 @@ _MISMATCH_HELP = ("Let a latent method use a run trained on another table or met
 def search(
     ctx: typer.Context,
     bench: Optional[Path] = typer.Option(None, "--bench", help="Benchmark table (.csv or .parquet)."),
-    method: Optional[str] = typer.Option(None, "--method", help="Search method: crlso, surf, random, rea or ls."),
+    method: Optional[str] = typer.Option(None, "--method", help="Search method: crlso, surf, bananas, random, rea or "
+                                         "ls (an unknown name lists the registered ones)."),
     budget: int = typer.Option(100, "--budget", help="Most queries, the run's own labels included (each label is one "
                                "query, so it must exceed the run's labels)."),
     seed: int = typer.Option(0, "--seed", help=f"Seed of every random choice of the search (0..{SEED_MAX})."),
