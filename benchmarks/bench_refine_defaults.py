@@ -4,13 +4,16 @@
    plateaus is ``start_epochs``.
 2. ``lr``: S3D with the fine-tuning after each split at ``finetune_lr_mult`` in {1, 0.3, 0.1} of the protocol's lr.
 3. ``step``: S3D with the split's step by line search against the constant ``eps = 1e-2``.
+4. ``cost``: S3D's splitting values per fine-tune epoch of the same round (so the machine's load cancels), with the
+   line search's trial steps ``eps * 4^k`` for k in -2..3 and in -1..2 (twice each, alternating), and the steps
+   each chose; the cell and budget of ``bench_refine.py``'s largest budget, seeds 0 and 1.
 
 Rounds 2 and 3 run 3 cells x 5 seeds with rollback OFF (so a round that hurts shows), everything else at the
 defaults, and print the final test accuracy (mean, std over the 15 runs), the worst and the median round-to-round drop
 of valid accuracy, the runs with a drop > 1 point, and for ``step`` the chosen steps and predicted vs measured loss
 decrease of the splits.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_refine_defaults.py start lr step
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_refine_defaults.py start lr step cost
 """
 
 from __future__ import annotations
@@ -72,9 +75,25 @@ def variants(data, seeds, label: str, changes: dict[str, dict]) -> None:
               f"(min {min(steps):.3g}, max {max(steps):.3g}); {time.perf_counter() - t0:.0f} s", flush=True)
 
 
+def values_cost(data, seeds) -> None:
+    arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    for powers in ((-2, -1, 0, 1, 2, 3), (-1, 0, 1, 2)) * 2:
+        ratios, steps, tests = [], [], []
+        for seed in seeds[:2]:
+            res = refine(RefineConfig(arch, "digits", "s3d", rounds=3, budget_params=79634, seed=seed,
+                                      line_search_powers=powers), data=data, device="cpu")
+            for k in range(1, len(res.rounds)):
+                if res.rounds[k].epochs:
+                    ratios.append(res.seconds_values[k] / (res.seconds_train[k] / res.rounds[k].epochs))
+                    steps.append(round(res.rounds[k].eps, 4))
+            tests.append(round(res.final.test_accuracy, 2))
+        print(f"powers {powers}: splitting values / fine-tune epoch, mean {np.mean(ratios):.2f} max {max(ratios):.2f}; "
+              f"steps {steps}; final test {tests}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="+", choices=("start", "lr", "step"))
+    parser.add_argument("parts", nargs="+", choices=("start", "lr", "step", "cost"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -87,6 +106,8 @@ def main() -> None:
     if "step" in args.parts:
         variants(data, args.seeds, "step", {"line search": {"line_search": True},
                                             "constant eps=1e-2": {"line_search": False}})
+    if "cost" in args.parts:
+        values_cost(data, args.seeds)
 
 
 if __name__ == "__main__":

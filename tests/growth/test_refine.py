@@ -31,7 +31,7 @@ TINY = TrainProtocol(name="tiny", dataset="digits", epochs=1, lr=0.05, batch_siz
 CONFIG_KEYS = ["arch", "dataset", "method", "rounds", "budget_params", "seed", "device", "protocol", "finetune_epochs",
                "inner_mult", "stage_mult", "groups", "start_widths", "copies", "c", "eps", "route", "steps",
                "value_samples", "seconds_values", "seconds_train", "widths", "rollback_tolerance", "retries",
-               "start_epochs", "full_train_split", "finetune_lr_mult", "line_search"]
+               "start_epochs", "full_train_split", "finetune_lr_mult", "line_search", "line_search_powers"]
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +182,9 @@ def test_cli_writes_result_json(tmp_path):
     # the defaults: the start network 10 epochs on the whole split, fine-tuning at 0.3 x lr, the step searched
     assert (cfg["start_epochs"], cfg["full_train_split"], cfg["finetune_lr_mult"], cfg["line_search"]) == (
         10, True, 0.3, True)
+    assert cfg["line_search_powers"] == [-1, 0, 1, 2]
+    steps = {r["eps"] for r in data["rounds"][1:] if r["splits"]}  # every chosen step is one of the trial steps
+    assert steps and steps <= {1e-2 * 4.0 ** k for k in (-1, 0, 1, 2)}
     assert data["rounds"][0]["epochs"] == 10 and all(r["eps"] > 0 for r in data["rounds"][1:] if r["splits"])
     # --groups: only the reduction blocks' inner widths grow; --stage-mult 1 starts the stages at NB201's width
     args += ["--groups", "reduce1,reduce2", "--stage-mult", "1", "--rounds", "1", "--start-epochs", "2",

@@ -55,8 +55,10 @@ class RefineConfig:
             ``lr`` (in (0, 1]; the cosine schedule restarts at it each round). Default 0.3: on digits (S3D, 3 cells x
             5 seeds, rollback off) the full lr let 10 of 15 runs lose > 1 point of valid accuracy in a round and ended
             at 96.8 % test; 0.3 and 0.1: 2 of 15, 97.5 and 97.4 %.
-        line_search: each round's step by a short line search on the measured loss (``eps * 4^k``, k = -2..3,
-            ``lso.growth.line_search``) instead of ``eps`` as it is.
+        line_search: each round's step by a short line search on the measured loss (``eps * 4^k`` for k in
+            ``line_search_powers``, ``lso.growth.line_search``) instead of ``eps`` as it is.
+        line_search_powers: the exponents k of the trial steps. Default -1..2: on digits the search chose 0.04-0.16
+            from -2..3 as well, the same steps in fewer trials (``bench_refine_defaults.py cost``).
 
     Raises (when built):
         RefineError: every bad setting above, named in one message.
@@ -87,9 +89,11 @@ class RefineConfig:
     full_train_split: bool = True
     finetune_lr_mult: float = 0.3
     line_search: bool = True
+    line_search_powers: tuple[int, ...] = (-1, 0, 1, 2)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "line_search_powers", tuple(int(k) for k in self.line_search_powers))
         problems = _problems(self)
         if problems:
             raise RefineError("bad refine settings: " + "; ".join(problems))
@@ -132,6 +136,8 @@ def _problems(config: RefineConfig) -> list[str]:
             out.append(f"{name} must be >= {least}, got {value}")
     if config.start_epochs is not None and config.start_epochs < 1:
         out.append(f"start_epochs must be >= 1 or None, got {config.start_epochs}")
+    if config.line_search and not config.line_search_powers:
+        out.append("line_search needs at least one trial step (line_search_powers is empty)")
     if not 0.0 < config.finetune_lr_mult <= 1.0:
         out.append(f"finetune_lr_mult must be in (0, 1] (a fraction of the protocol's lr), got {config.finetune_lr_mult}")
     if config.budget_params is not None and config.budget_params < 1:

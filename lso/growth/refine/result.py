@@ -4,7 +4,7 @@ RESULT.json: ``{"rounds": [{params, flops, train_accuracy, valid_accuracy, test_
 rolled_back, epochs, eps}], "config": {arch, dataset, method, rounds, budget_params, seed, device, protocol,
 finetune_epochs, inner_mult, stage_mult, groups, start_widths, copies, c, eps, route, steps, value_samples,
 seconds_values, seconds_train, widths, rollback_tolerance, retries, start_epochs, full_train_split, finetune_lr_mult,
-line_search}}`` -- field names and order are read by other tools; keep them (later keys are appended; files without
+line_search, line_search_powers}}`` -- field names and order are read by other tools; keep them (later keys are appended; files without
 them read back with the settings they ran with).
 """
 
@@ -27,7 +27,7 @@ ROUND_KEYS = ("params", "flops", "train_accuracy", "valid_accuracy", "test_accur
 _LATER_ROUND_KEYS = ("rolled_back", "epochs", "eps")
 # Config keys absent from older files, and the settings those files ran with.
 _LATER_SETTINGS = {"rollback_tolerance": None, "retries": 1, "start_epochs": None, "full_train_split": False,
-                   "finetune_lr_mult": 1.0, "line_search": False}
+                   "finetune_lr_mult": 1.0, "line_search": False, "line_search_powers": (-2, -1, 0, 1, 2, 3)}
 _SETTINGS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "finetune_epochs", "inner_mult",
              "stage_mult", "copies", "c", "eps", "route", "steps", "value_samples")
 
@@ -35,7 +35,7 @@ _SETTINGS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "fi
 CONFIG_KEYS = ("arch", "dataset", "method", "rounds", "budget_params", "seed", "device", "protocol", "finetune_epochs",
                "inner_mult", "stage_mult", "groups", "start_widths", "copies", "c", "eps", "route", "steps",
                "value_samples", "seconds_values", "seconds_train", "widths", "rollback_tolerance", "retries",
-               "start_epochs", "full_train_split", "finetune_lr_mult", "line_search")
+               "start_epochs", "full_train_split", "finetune_lr_mult", "line_search", "line_search_powers")
 
 
 def settings_dict(cfg: RefineConfig) -> dict[str, Any]:
@@ -47,7 +47,8 @@ def settings_dict(cfg: RefineConfig) -> dict[str, Any]:
             "copies": cfg.copies, "c": cfg.c, "eps": cfg.eps, "route": cfg.route, "steps": cfg.steps,
             "value_samples": cfg.value_samples, "rollback_tolerance": cfg.rollback_tolerance, "retries": cfg.retries,
             "start_epochs": cfg.start_epochs, "full_train_split": cfg.full_train_split,
-            "finetune_lr_mult": cfg.finetune_lr_mult, "line_search": cfg.line_search}
+            "finetune_lr_mult": cfg.finetune_lr_mult, "line_search": cfg.line_search,
+            "line_search_powers": list(cfg.line_search_powers)}
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class RefineResult:
         try:
             block = data["config"]
             later = {k: block.get(k, old) for k, old in _LATER_SETTINGS.items()}  # absent in older files
+            later["line_search_powers"] = tuple(later["line_search_powers"])
             config = RefineConfig(**{k: block[k] for k in _SETTINGS}, groups=tuple(block["groups"]),
                                   protocol=TrainProtocol.from_dict(block["protocol"]), **later)
             rounds = tuple(RefineRound(**{k: r[k] for k in ROUND_KEYS if k not in _LATER_ROUND_KEYS or k in r})

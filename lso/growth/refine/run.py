@@ -192,7 +192,7 @@ def _grow(run: _Run, model: Network) -> None:
     grow_config = GrowthConfig(method=cfg.method, rounds=cfg.rounds, budget=int(cfg.budget_params), metric="params",
                                copies=cfg.copies, c=cfg.c, eps=cfg.eps, route=cfg.route, steps=cfg.steps,
                                seed=cfg.seed, rollback_tolerance=cfg.rollback_tolerance, retries=cfg.retries,
-                               line_search=cfg.line_search)
+                               line_search=cfg.line_search, line_search_powers=cfg.line_search_powers)
     # the cosine schedule restarts at each fine-tuning: at a fraction of the peak lr, so a split is not shaken apart
     finetune = proto if cfg.finetune_lr_mult == 1.0 else proto.with_(lr=proto.lr * cfg.finetune_lr_mult)
     n_val = min(cfg.value_samples, len(run.train))
