@@ -20,14 +20,8 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 from torch.nn import functional as F
 
-from lso.search.gradient import (
-    Ascent,
-    AscentPath,
-    CRLSOConfig,
-    projected_ascent,
-    queried_pairs,
-    search_loop,
-)
+from lso.search.ascent import AscentPath, projected_ascent
+from lso.search.gradient import Ascent, CRLSOConfig, queried_pairs, search_loop
 from lso.search.latent_model import LatentSearchModel
 from lso.search.registry import SearchContext, SearchMethod
 from lso.space import Cell

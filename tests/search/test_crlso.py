@@ -7,7 +7,8 @@ import torch
 
 from lso.bench import BenchmarkTable
 from lso.search import TableOracle, run_search
-from lso.search.gradient import CRLSOConfig, projected_ascent, run_labels
+from lso.search.ascent import projected_ascent
+from lso.search.gradient import CRLSOConfig, run_labels
 from lso.train.config import TrainConfig
 from lso.train.run import train_run
 

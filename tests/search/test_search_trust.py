@@ -20,7 +20,8 @@ from lso.bench import BenchmarkTable
 from lso.errors import LsoError
 from lso.search import QueryLedger, TableOracle, isomorphism_class, run_search
 from lso.search.compare import CompareConfig, compare_methods, parse_seeds
-from lso.search.gradient import CRLSOConfig, fallback, projected_ascent
+from lso.search.ascent import projected_ascent
+from lso.search.gradient import CRLSOConfig, fallback
 from lso.search.moves import UnseenSampler
 from lso.search.preflight import read_provenance
 from lso.search.surfing import surf_ascent
