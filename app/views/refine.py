@@ -75,7 +75,8 @@ if found:
 arch = st.text_input("Cell to refine (NAS-Bench-201 string)", key=ARCH_KEY)
 d1, d2, d3, d4, d5 = st.columns([2, 1, 1, 1, 1])
 methods = d1.multiselect("Methods", REFINE_METHODS, default=list(REFINE_METHODS))
-problems = {name: dataset_problem(name) for name in DATASETS}  # only what can run here is offered
+problems = {name: "holds 1-D signals: splitting grows image networks only" if spec.dims != 2 else
+            dataset_problem(name) for name, spec in DATASETS.items()}  # only what can run here is offered
 dataset = d2.selectbox("Dataset", [n for n, why in problems.items() if why is None],
                        help="Not offered here: " + "; ".join(f"{n} {why}" for n, why in problems.items() if why))
 rounds = d3.number_input("Splitting rounds", 1, 10, 3)

@@ -101,6 +101,7 @@ class DatasetSpec:
     needs: str = ""  # optional package it needs (its pip name), for the error message
     module: str = ""  # the import name of ``needs`` when it differs from the pip name
     needs_files: bool = False  # read from a folder of its files (``root``), not generated or shipped
+    dims: int = 2  # 2: images [n, C, S, S]; 1: signals [n, C, L] (its loaded data's ``spatial_dims``)
 
 
 def _stratified_split(labels: np.ndarray, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
@@ -198,7 +199,7 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
         ),
         "mnist1d": DatasetSpec(
             "mnist1d", "MNIST-1D: 5,000 1-D signals of 40 samples, 10 classes, generated offline, 3,000/1,000/1,000",
-            _load_mnist1d, needs="mnist1d",
+            _load_mnist1d, needs="mnist1d", dims=1,
         ),
         "cifar10": DatasetSpec(
             "cifar10", "CIFAR-10 via torchvision: 32x32 RGB, 10 classes, train 25k / valid 25k / test 10k",

@@ -49,6 +49,8 @@ def test_split_is_deterministic_per_seed_and_changes_with_it() -> None:
 
 def test_registry_lists_datasets_and_rejects_unknown() -> None:
     assert {"digits", "cifar10", "cifar100"} <= set(dataset_names())
+    for name in ("digits", "mnist1d"):  # a spec's dims is what its loaded data says, without loading it
+        assert DATASETS[name].dims == load_dataset(name).spatial_dims
     assert dataset_names() == tuple(DATASETS)
     with pytest.raises(DatasetError, match="unknown dataset 'mnist9'.*digits"):
         load_dataset("mnist9")

@@ -139,8 +139,8 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
             ``rounds`` for its final network); a stop request raises ``Cancelled`` at the next report or epoch.
 
     Raises:
-        RefineError: a budget below the starting network's size, data of another dataset, ``widths`` for a growth
-            method.
+        RefineError: a budget below the starting network's size, data of another dataset or of signals (1-D),
+            ``widths`` for a growth method.
         DatasetError, DeviceError: a dataset that cannot be loaded; CUDA asked but absent.
     """
     dev = resolve_device(device)
@@ -148,6 +148,10 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
     data = load_dataset(config.dataset, split_seed=proto.split_seed) if data is None else data
     if data.name != config.dataset:
         raise RefineError(f"data is {data.name!r}, expected {config.dataset!r}")
+    if data.spatial_dims != 2:  # the splitting statistics unfold 2-D convolutions (lso.growth.sites)
+        raise RefineError(f"refinement grows image networks (2-D convolutions); {config.dataset!r} holds "
+                          f"{data.spatial_dims}-D signals, and splitting does not support their network yet: "
+                          "choose an image dataset such as digits")
     macro = data.macro(proto.channels, proto.cells_per_stage)
     start_widths = narrow_widths(macro, config.inner_mult, config.stage_mult)
     budget = num_params(config.cell, macro) if config.budget_params is None else config.budget_params
