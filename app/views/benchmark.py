@@ -72,7 +72,7 @@ if cell is not None:
         value = row[metric]
         rank = int(np.sum(info.sign * values > info.sign * value)) + 1  # cells strictly better, by direction
         info_col.markdown(f"Rank **{rank:,}** of {len(values):,} by {metric}")
-        units = [table.metric_info(k).unit or "-" if k in table.metrics else "-" for k in row]
+        units = [(table.metric_info(k).unit or "-") if k in table.metrics else "-" for k in row]
         info_col.dataframe({"column": list(row), "value": list(row.values()), "unit": units}, hide_index=True,
                            width="stretch")
         if {"params", "flops"} & set(row):  # lso-built tables: counts of the network the table trained
