@@ -73,8 +73,8 @@ def steps(table: str) -> list[Step]:
     ]
 
 
-def run_step(lso: str, step: Step, out: Path, dev: str) -> tuple[float, str]:
-    argv = [lso, *(a.format(dev=dev, out=out) for a in step.argv)]
+def run_step(lso: list[str], step: Step, out: Path, dev: str) -> tuple[float, str]:
+    argv = [*lso, *(a.format(dev=dev, out=out) for a in step.argv)]
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -102,7 +102,7 @@ def main() -> None:
     from lso.bench.default import default_table_path
 
     table = str(default_table_path())
-    lso = str(Path(sys.executable).with_name("lso"))
+    lso = [sys.executable, "-m", "lso.cli.main"]  # the CLI of the lso this Python imports (installed or not)
     if args.out.exists() and not args.keep:
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,9 @@ def build(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda[:k] or auto."),
     data_root: Optional[Path] = typer.Option(None, "--data-root", help="Folder of dataset files (CIFAR)."),
     ray: Optional[str] = typer.Option(None, "--ray", help="Ray cluster address (auto, HOST:PORT, ray://...; local starts a private one). Needs pip install 'lso[ray]'."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: train only every N-th unique cell from the K-th "
+                                        "(0 <= K < N), to split one build across machines; give each its own --cache "
+                                        "and concatenate the caches' run lines afterwards."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar with ETA."),
 ) -> None:
     """Train every unique cell (isomorphic cells share one run), resumably, and write all 15,625 rows."""
@@ -37,18 +40,19 @@ def build(
     at_least(limit, "--limit", 1)
     if workers is None:  # fill the CPU cores; one GPU is best fed by this process alone
         workers = (os.cpu_count() or 1) if device == "cpu" else 0
+    shard_kn = _parse_shard(shard)
     chosen = get_protocol(protocol) if protocol else default_protocol(dataset)
     if chosen.dataset != dataset:
         raise LsoError(f"protocol {chosen.name!r} is for dataset {chosen.dataset!r}, not {dataset!r}")
     check_writable_file(out, ".parquet", what="table")
     cache_path = cache if cache is not None else out.with_name(out.stem + ".runs.jsonl")
     check_cache(chosen, cache_path)
-    _check_replaceable(out, chosen, cache_path, limit)
+    _check_replaceable(out, chosen, cache_path, limit, shard_kn)
     from lso.jobs import progress_bar
     from lso.nets.builder import BuildConfig, build_benchmark  # torch loads only when building
 
     config = BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device, data_root=data_root,
-                         ray=ray)
+                         ray=ray, shard=shard_kn)
     with os_errors("lso bench build"), progress_bar(f"training {chosen.name}", "run", enabled=progress) as reporter:
         report = build_benchmark(config, reporter=reporter)
     median = "-" if report.median_run_s is None else f"{report.median_run_s:.2f}s"
@@ -64,7 +68,21 @@ def build(
                        "same command again to retry them (the finished runs are in the cache)")
 
 
-def _check_replaceable(out: Path, protocol: TrainProtocol, cache_path: Path, limit: int | None) -> None:
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"K/N"`` as ``(K, N)``; ``LsoError`` naming the problem otherwise."""
+    if text is None:
+        return None
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise LsoError(f"--shard must be K/N with whole numbers, e.g. 0/4; got {text!r}")
+    k, n = int(parts[0]), int(parts[1])
+    if not 0 <= k < n:
+        raise LsoError(f"--shard K/N needs 0 <= K < N; got {text!r}")
+    return k, n
+
+
+def _check_replaceable(out: Path, protocol: TrainProtocol, cache_path: Path, limit: int | None,
+                       shard: tuple[int, int] | None = None) -> None:
     """An existing ``out`` may only be a table built with ``protocol`` that this build will not shrink: a table
     from an import, another protocol or another cache (with rows this build would not have) is kept."""
     if not out.exists():
@@ -79,20 +97,22 @@ def _check_replaceable(out: Path, protocol: TrainProtocol, cache_path: Path, lim
         source = existing.meta.source or "unknown source"
         raise OutputError(f"{out} holds a table from {source}, not from protocol {protocol.name!r}: not replacing it "
                           "(choose another --out)")
-    rows = _rows_after_build(protocol, cache_path, limit)
+    rows = _rows_after_build(protocol, cache_path, limit, shard)
     if rows < len(existing):
         raise OutputError(f"{out} holds {len(existing):,} rows of protocol {protocol.name!r}, but the runs of the cache "
                           f"{cache_path} and this build give only {rows:,}: not replacing it (use the cache it was "
                           "built from, a larger --limit, or another --out)")
 
 
-def _rows_after_build(protocol: TrainProtocol, cache_path: Path, limit: int | None) -> int:
+def _rows_after_build(protocol: TrainProtocol, cache_path: Path, limit: int | None,
+                      shard: tuple[int, int] | None = None) -> int:
     """Rows the table will have after this build: cells whose class is fully cached or trained now."""
     from lso.nets.builder import representatives
     from lso.nets.cache import RunCache
     from lso.space import all_cells
 
-    covered = {cell.canonical() for cell in representatives(limit)}
+    reps = representatives(limit)
+    covered = {cell.canonical() for cell in (reps if shard is None else reps[shard[0]::shard[1]])}
     if cache_path.exists():
         cache = RunCache(protocol, cache_path)
         keys = {key for key, _ in cache.keys()}

@@ -43,7 +43,9 @@ class BuildConfig:
     (the first ones in official index order, itself a seeded shuffle) and writes a partial table.
     ``workers=0`` trains in this process (e.g. on one GPU); ``workers>=1`` uses that many spawned processes.
     ``ray`` (a cluster address, or "local" for a private one) sends the runs to a Ray cluster instead, one actor
-    per CPU (per GPU with a CUDA device); ``workers`` is then ignored.
+    per CPU (per GPU with a CUDA device); ``workers`` is then ignored. ``shard=(k, n)`` trains only the unique
+    cells whose position in that order is ``k`` modulo ``n``: ``n`` builds (machines, or a CPU pool beside a GPU)
+    share one protocol without Ray, each with its own cache, whose lines are then concatenated (header once).
     """
 
     protocol: TrainProtocol
@@ -54,6 +56,7 @@ class BuildConfig:
     device: str = "cpu"
     data_root: Path | None = None
     ray: str | None = None
+    shard: tuple[int, int] | None = None
 
     @property
     def cache_path(self) -> Path:
@@ -201,10 +204,15 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
     protocol = config.protocol
     if config.workers < 0:
         raise LsoError(f"workers must be >= 0, got {config.workers}")
+    if config.shard is not None and not 0 <= config.shard[0] < config.shard[1]:
+        raise LsoError(f"shard must be k/n with 0 <= k < n, got {config.shard[0]}/{config.shard[1]}")
     # On a Ray cluster the nodes, not this process, must have the device.
     device = resolve_device(config.device) if config.ray is None else None
     cache = RunCache(protocol, config.cache_path)
     cells = representatives(config.limit)
+    if config.shard is not None:
+        k, n = config.shard
+        cells = cells[k::n]
     if protocol.replicas and config.ray is not None:
         raise LsoError("a protocol with replicas trains seed groups in one process: build it with --workers, not Ray")
     groups = protocol.seed_groups if protocol.replicas else tuple((s,) for s in protocol.all_seeds)

@@ -89,7 +89,8 @@ def train_replicas(cell: Cell | str, protocol: TrainProtocol, data: ImageDataset
     correct, loss_sum, seen = torch.zeros(k), torch.zeros(k), 0
     for _ in range(protocol.epochs):
         model.train()
-        correct, loss_sum, seen = torch.zeros(k), torch.zeros(k), 0
+        # running sums stay on the device: a copy to the CPU each step would stall a GPU's queue
+        correct, loss_sum, seen = torch.zeros(k, device=dev), torch.zeros(k, device=dev), 0
         orders = [shuffled_batches(len(train), protocol.batch_size, g) for g in generators]
         for batches in zip(*orders):
             x, y = _stack_batches(train, [b.to(dev) for b in batches], channels)
@@ -100,9 +101,10 @@ def train_replicas(cell: Cell | str, protocol: TrainProtocol, data: ImageDataset
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            loss_sum += losses.detach().cpu() * len(y)
-            correct += (logits.detach().argmax(2) == y).sum(0).cpu().float()
+            loss_sum += losses.detach() * len(y)
+            correct += (logits.detach().argmax(2) == y).sum(0).float()
             seen += len(y)
+    correct, loss_sum = correct.cpu(), loss_sum.cpu()
     valid_acc, valid_loss = evaluate_replicas(model, valid)
     test_acc, test_loss = evaluate_replicas(model, test)
     if dev.type == "cuda":

@@ -146,6 +146,21 @@ def test_builder_with_two_workers_fills_every_row_of_trained_classes_and_resumes
     assert table.meta.dataset == "digits" and json.loads(table.meta.extra["protocol"])["name"] == "tiny"
 
 
+def test_shards_split_a_build_and_their_caches_concatenate(tmp_path: Path) -> None:
+    halves = [build_benchmark(BuildConfig(TINY, tmp_path / f"s{k}.parquet", workers=0, limit=5, shard=(k, 2)))
+              for k in (0, 1)]
+    assert [h.runs_trained for h in halves] == [3, 2]  # cells 0, 2, 4 and 1, 3
+    lines = [p.read_text().splitlines() for p in (tmp_path / "s0.runs.jsonl", tmp_path / "s1.runs.jsonl")]
+    keys = [{json.loads(line)["key"] for line in part[1:]} for part in lines]
+    assert not keys[0] & keys[1]
+    merged = tmp_path / "all.runs.jsonl"
+    merged.write_text("\n".join(lines[0] + lines[1][1:]) + "\n")  # one header, every run line
+    whole = build_benchmark(BuildConfig(TINY, tmp_path / "all.parquet", cache=merged, workers=0, limit=5))
+    assert whole.runs_trained == 0 and whole.runs_cached == 5 and BenchmarkTable.load(tmp_path / "all.parquet").num_unique == 5
+    with pytest.raises(LsoError, match="0 <= k < n"):
+        build_benchmark(BuildConfig(TINY, tmp_path / "x.parquet", workers=0, limit=1, shard=(2, 2)))
+
+
 def test_test_seeds_give_the_test_figure_from_other_runs(tmp_path: Path, digits) -> None:
     protocol = TINY.with_(seeds=(0, 1), test_seeds=(2,))
     oracle = TrainingOracle(protocol, data=digits)
