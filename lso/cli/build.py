@@ -24,7 +24,7 @@ def build(
                              "earlier build of the same protocol wrote (never one with more rows than this build "
                              "gives)."),
     protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Registered protocol (default: the dataset's first)."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local worker processes (default: one per CPU core on CPU, 0 with a GPU device; 0: train in this process)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local worker processes (default: one per CPU core on CPU; with a GPU, 8 processes sharing it, at most one per core; 0: train in this process)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Train only the first N unique cells (partial table; N >= 1)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Run cache (default: <out>.runs.jsonl); resumes from it."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda[:k] or auto."),
@@ -38,8 +38,9 @@ def build(
     """Train every unique cell (isomorphic cells share one run), resumably, and write all 15,625 rows."""
     at_least(workers, "--workers", 0)
     at_least(limit, "--limit", 1)
-    if workers is None:  # fill the CPU cores; one GPU is best fed by this process alone
-        workers = (os.cpu_count() or 1) if device == "cpu" else 0
+    if workers is None:  # fill the CPU cores; small networks leave one process's GPU idle between kernel launches:
+        # 8 processes kept an H200 92-95 % busy on mnist1d-v2 (15.1 runs/s)
+        workers = (os.cpu_count() or 1) if device == "cpu" else min(8, os.cpu_count() or 1)
     shard_kn = _parse_shard(shard)
     chosen = get_protocol(protocol) if protocol else default_protocol(dataset)
     if chosen.dataset != dataset:
