@@ -13,7 +13,8 @@ from pathlib import Path
 LSO = Path(__file__).resolve().parents[1] / "lso"
 
 LAYERS = {
-    "__init__": 0, "errors": 0, "atomic": 0, "seeds": 0, "device": 0, "jobs": 0, "space": 0, "oracle": 0, "stats": 0,
+    "__init__": 0, "errors": 0, "atomic": 0, "seeds": 0, "device": 0, "jobs": 0, "space": 0, "spaces": 0, "oracle": 0,
+    "stats": 0,
     "bench": 1, "data": 1,
     "runs": 2,
     "models": 3, "nets": 3,
