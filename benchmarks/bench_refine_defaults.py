@@ -1,4 +1,5 @@
-"""How the defaults of ``RefineConfig`` were chosen (issue 19): small experiments on digits, CPU, one thread.
+"""How the defaults of ``RefineConfig`` were chosen (issue 19): small experiments on digits (``--dataset``: any
+registered dataset, e.g. mnist1d and its 1-D network), CPU, one thread.
 
 1. ``start``: the starting network's valid accuracy after E epochs on the whole train split (seeds 0..4): where it
    plateaus is ``start_epochs``.
@@ -14,6 +15,7 @@ of valid accuracy, the runs with a drop > 1 point, and for ``step`` the chosen s
 decrease of the splits.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_refine_defaults.py start lr step cost
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_refine_defaults.py start --dataset mnist1d
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ CELLS = (
 
 
 def start_plateau(data, seeds, epochs_list) -> None:
-    protocol = default_protocol("digits")
+    protocol = default_protocol(data.name)
     macro = data.macro(protocol.channels, protocol.cells_per_stage)
-    print(f"start network {narrow_widths(macro, 0.25, 0.5)}, whole train split ({len(data.train)} images), "
+    print(f"start network {narrow_widths(macro, 0.25, 0.5)}, whole train split ({len(data.train)} examples), "
           f"{protocol.describe()}")
     for epochs in epochs_list:
         accs = []
@@ -49,7 +51,7 @@ def start_plateau(data, seeds, epochs_list) -> None:
             for seed in seeds:
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(seed)
-                    model = network_with_widths(cell, macro, narrow_widths(macro, 0.25, 0.5))
+                    model = network_with_widths(cell, macro, narrow_widths(macro, 0.25, 0.5), data.spatial_dims)
                 train_epochs(model, data.train, protocol, epochs, torch.Generator().manual_seed(seed))
                 accs.append(evaluate_split(model, data.valid)[0])
         print(f"  {epochs:>3} epochs: valid {np.mean(accs):.2f} (std {np.std(accs, ddof=1):.2f}) over seeds {seeds}")
@@ -62,7 +64,7 @@ def variants(data, seeds, label: str, changes: dict[str, dict]) -> None:
         finals, drops, steps = [], [], []
         for cell in CELLS:
             for seed in seeds:
-                config = dataclasses.replace(RefineConfig(cell, "digits", "s3d", rounds=3, seed=seed,
+                config = dataclasses.replace(RefineConfig(cell, data.name, "s3d", rounds=3, seed=seed,
                                                           rollback_tolerance=None), **change)
                 res = refine(config, data=data, device="cpu")
                 valid = [r.valid_accuracy for r in res.rounds]
@@ -80,7 +82,7 @@ def values_cost(data, seeds) -> None:
     for powers in ((-2, -1, 0, 1, 2, 3), (-1, 0, 1, 2)) * 2:
         ratios, steps, tests = [], [], []
         for seed in seeds[:2]:
-            res = refine(RefineConfig(arch, "digits", "s3d", rounds=3, budget_params=79634, seed=seed,
+            res = refine(RefineConfig(arch, data.name, "s3d", rounds=3, budget_params=None, seed=seed,
                                       line_search_powers=powers), data=data, device="cpu")
             for k in range(1, len(res.rounds)):
                 if res.rounds[k].epochs:
@@ -95,9 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("parts", nargs="+", choices=("start", "lr", "step", "cost"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--dataset", default="digits", help="registered dataset (images or 1-D signals)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = load_dataset("digits")
+    data = load_dataset(args.dataset, split_seed=default_protocol(args.dataset).split_seed)
     if "start" in args.parts:
         start_plateau(data, args.seeds, (3, 5, 10, 20, 30))
     if "lr" in args.parts:

@@ -1,10 +1,12 @@
-"""Does a refine round ever silently hurt? S3D on digits with the defaults, rollback on and off (issue 19).
+"""Does a refine round ever silently hurt? S3D on digits (``--dataset``: any registered dataset, e.g. mnist1d) with the
+defaults, rollback on and off (issue 19).
 
 For each cell and seed: validation accuracy after every round, the rounds that were retried with half the step or
 rolled back, and the worst drop of validation accuracy from one round to the next. With rollback no round may drop
 by more than the tolerance (1 point); without it the drops are what a user used to get silently.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_rollback.py            # 3 cells x 5 seeds, s3d, 2 rounds
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_rollback.py --dataset mnist1d
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 
 from lso.data.datasets import load_dataset
 from lso.growth.refine import RefineConfig, refine
+from lso.nets.protocol import default_protocol
 
 CELLS = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
@@ -29,14 +32,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
     parser.add_argument("--method", default="s3d")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--dataset", default="digits", help="registered dataset (images or 1-D signals)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = load_dataset("digits")
+    data = load_dataset(args.dataset, split_seed=default_protocol(args.dataset).split_seed)
     for tolerance in (None, 1.0):
         drops, finals, rolled = [], [], 0
         for arch in CELLS:
             for seed in args.seeds:
-                config = RefineConfig(arch, "digits", args.method, rounds=args.rounds, seed=seed,
+                config = RefineConfig(arch, args.dataset, args.method, rounds=args.rounds, seed=seed,
                                       rollback_tolerance=tolerance)
                 res = refine(config, data=data, device="cpu")
                 valid = [r.valid_accuracy for r in res.rounds]

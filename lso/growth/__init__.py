@@ -1,6 +1,7 @@
 """Growing networks by splitting neurons: S2D and signed splitting (S3D), energy-aware selection, schedule.
 
-Modules: ``sites`` (which neurons are splittable), ``statistics`` (per-sample ``x`` and ``g sigma'' a^2``),
+Modules: ``conv`` (Conv1d or Conv2d: the one place where 1-D signals and 2-D images differ), ``sites`` (which
+neurons are splittable), ``statistics`` (per-sample ``x`` and ``g sigma'' a^2``),
 ``splitting`` (splitting matrices, ``S v`` products, eigenpairs, the ReLU stand-in), ``eigen`` (batched block
 Lanczos), ``signed`` (descent values ``G`` and copies), ``grow`` (apply splits), ``cost`` and ``select``
 (energy-aware selection), ``line_search`` (a round's step by the measured loss), ``schedule`` (train -> split ->

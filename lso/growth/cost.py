@@ -8,7 +8,7 @@ a round is the bilinear form
     size(E) = size_0 + sum_a own_a E_a + sum_{a feeds b} cross_ab E_a E_b,
 
 which ``CostModel.total`` evaluates and which the selection keeps under the budget. MACs count the Linear and Conv2d
-multiply-accumulates of one sample (BatchNorm, activations and pooling are not counted).
+multiply-accumulates of one sample (Conv1d too; BatchNorm, activations and pooling are not counted).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lso.growth.conv import CONV_LAYERS, WEIGHTED_LAYERS
 from lso.growth.errors import SplittingError
 from lso.nets.network import count_params
 from lso.growth.sites import NeuronSite, check_sites
@@ -32,13 +33,14 @@ def _check_metric(metric: str) -> None:
 
 
 def _output_positions(model: nn.Module, example: torch.Tensor) -> dict[nn.Module, int]:
-    """Output positions per sample (``H_out * W_out`` for a conv, rows per sample for a Linear) of every layer."""
+    """Output positions per sample (``H_out * W_out`` for a Conv2d, ``L_out`` for a Conv1d, rows per sample for a
+    Linear) of every layer."""
     positions: dict[nn.Module, int] = {}
     handles = []
     for mod in model.modules():
-        if isinstance(mod, (nn.Linear, nn.Conv2d)):
+        if isinstance(mod, WEIGHTED_LAYERS):
             def hook(m, _args, out):  # noqa: ANN001
-                positions[m] = out[0].numel() // (m.out_channels if isinstance(m, nn.Conv2d) else m.out_features)
+                positions[m] = out[0].numel() // (m.out_channels if isinstance(m, CONV_LAYERS) else m.out_features)
             handles.append(mod.register_forward_hook(hook))
     was_training = model.training
     model.eval()
@@ -53,16 +55,16 @@ def _output_positions(model: nn.Module, example: torch.Tensor) -> dict[nn.Module
 
 
 def layer_positions(model: nn.Module, example: torch.Tensor) -> dict[str, int]:
-    """Output positions per sample of every Linear and Conv2d that runs on ``example[:1]``, by module path."""
+    """Output positions per sample of every Linear, Conv1d and Conv2d that runs on ``example[:1]``, by module path."""
     by_module = _output_positions(model, example)
     return {name: by_module[m] for name, m in model.named_modules() if m in by_module}
 
 
 def count_macs(model: nn.Module, example: torch.Tensor) -> int:
-    """Multiply-accumulates of the Linear and Conv2d layers for one sample (``example[:1]``)."""
+    """Multiply-accumulates of the Linear, Conv1d and Conv2d layers for one sample (``example[:1]``)."""
     total = 0
     for mod, pos in _output_positions(model, example).items():
-        total += pos * (mod.weight.numel() if isinstance(mod, (nn.Linear, nn.Conv2d)) else 0)
+        total += pos * (mod.weight.numel() if isinstance(mod, WEIGHTED_LAYERS) else 0)
     return int(total)
 
 

@@ -37,7 +37,7 @@ class SplitReport:
     widths: dict[str, int]
 
 
-def _set_rows(layer: nn.Linear | nn.Conv2d, rows: torch.Tensor) -> None:
+def _set_rows(layer: Producer, rows: torch.Tensor) -> None:
     """Replace a producer's parameters by ``rows`` [out', d] and update its out-size attribute."""
     out = rows.shape[0]
     has_bias = layer.bias is not None
@@ -64,13 +64,13 @@ def _grow_norm(norm: nn.BatchNorm1d | nn.BatchNorm2d, src: torch.Tensor) -> None
     norm.num_features = norm.running_mean.shape[0]
 
 
-def _grow_consumer(mod: nn.Linear | nn.Conv2d, r: int, width: int, scale: torch.Tensor, src: torch.Tensor,
+def _grow_consumer(mod: Producer, r: int, width: int, scale: torch.Tensor, src: torch.Tensor,
                    src_w: torch.Tensor) -> None:
     """Consumer input weights: neuron i's columns times ``scale[i]``; appended copies' columns = column ``src`` times
     ``src_w``. ``r``: inputs per neuron (Linear after flatten)."""
     W = mod.weight.detach()
     out2 = W.shape[0]
-    blocks = W.reshape(out2, width, r, *W.shape[2:])  # [out2, width, r, (kh, kw)]
+    blocks = W.reshape(out2, width, r, *W.shape[2:])  # [out2, width, r, (*kernel)]
     shape = (1, -1) + (1,) * (blocks.dim() - 2)
     kept = blocks * scale.to(W.dtype).reshape(shape)
     added = blocks[:, src] * src_w.to(W.dtype).reshape(shape)
@@ -98,7 +98,7 @@ class ChannelLayers:
 
     producers: tuple[tuple[Producer, slice | None], ...]
     norms: tuple[nn.BatchNorm1d | nn.BatchNorm2d, ...]
-    consumers: tuple[tuple[nn.Linear | nn.Conv2d, int], ...]
+    consumers: tuple[tuple[Producer, int], ...]
 
 
 def grow_channels(name: str, layers: ChannelLayers, width: int, dim: int, plans: Sequence[NeuronSplit],

@@ -9,7 +9,9 @@ Five width groups, in forward order ``stage0, reduce1, stage1, reduce2, stage2``
   (``lso.growth.sites``): producer ``Conv_a`` (3x3, stride 2), norm ``BN_a``, activation the ReLU of ``Conv_b``,
   consumer ``Conv_b``.
 
-Splitting any of them preserves the network's function exactly at ``eps = 0`` (``tests/growth/test_stages.py``).
+The network is on images (``dims=2``) or on 1-D signals (``dims=1``, ``mnist1d``: every conv a Conv1d,
+``lso.growth.conv``); ``network_dims`` reads it back from a built network. Splitting any group preserves the network's
+function exactly at ``eps = 0`` in both (``tests/growth/test_stages.py``, ``tests/growth/test_growth_1d.py``).
 The size of a network is exactly quadratic in its widths (a conv reading and writing a stage grows as ``W^2``), so
 ``nb201_costs`` fits that quadratic from networks built at nearby widths: exact, with no per-layer bookkeeping.
 """
@@ -23,6 +25,7 @@ import torch
 from torch import nn
 
 from lso.errors import LsoError
+from lso.growth.conv import WEIGHTED_LAYERS
 from lso.growth.cost import CostModel, layer_positions
 from lso.growth.errors import SplittingError
 from lso.growth.grow import SplitReport, apply_splits
@@ -51,8 +54,9 @@ def reduction_blocks(model: Network) -> dict[str, tuple[int, ResNetBasicBlock]]:
 def reduction_sites(model: Network) -> tuple[NeuronSite, ...]:
     """The reduction blocks' inner channels as single-layer sites, in forward order.
 
-    Module paths: producer ``cells.{i}.conv_a.op.1`` (Conv2d ``[w, C_in, 3, 3]``), norm ``cells.{i}.conv_a.op.2``,
-    activation ``cells.{i}.conv_b.op.0`` (the ReLU reading ``h``), consumer ``cells.{i}.conv_b.op.1``.
+    Module paths: producer ``cells.{i}.conv_a.op.1`` (Conv2d ``[w, C_in, 3, 3]``; 1-D: Conv1d ``[w, C_in, 3]``),
+    norm ``cells.{i}.conv_a.op.2``, activation ``cells.{i}.conv_b.op.0`` (the ReLU reading ``h``), consumer
+    ``cells.{i}.conv_b.op.1``.
     """
     return tuple(NeuronSite(name=name, layer=f"cells.{i}.conv_a.op.1", activation=f"cells.{i}.conv_b.op.0",
                             consumers=(Consumer(f"cells.{i}.conv_b.op.1"),), norm=f"cells.{i}.conv_a.op.2")
@@ -78,9 +82,15 @@ def full_widths(macro: MacroConfig) -> dict[str, int]:
     return _as_dict(Widths.of(macro))
 
 
-def network_with_widths(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int]) -> Network:
-    """The NB201 network of ``cell`` with the widths ``widths`` (group name -> width; groups not named keep NB201's).
-    Weights are drawn from torch's global RNG (seed it, e.g. inside ``torch.random.fork_rng``).
+def network_dims(model: Network) -> int:
+    """Spatial dimensions of a built NB201 network: 2 (images) or 1 (signals), from its stem convolution."""
+    return 1 if isinstance(model.stem[0], nn.Conv1d) else 2
+
+
+def network_with_widths(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int], dims: int = 2) -> Network:
+    """The NB201 network of ``cell`` with the widths ``widths`` (group name -> width; groups not named keep NB201's),
+    on images (``dims=2``) or 1-D signals (``dims=1``). Weights are drawn from torch's global RNG (seed it, e.g.
+    inside ``torch.random.fork_rng``).
 
     Raises:
         LsoError: an unknown group name or a width below 1.
@@ -93,7 +103,7 @@ def network_with_widths(cell: Cell | str, macro: MacroConfig, widths: Mapping[st
         raise LsoError(f"widths must be >= 1, got {bad}")
     w = {**full_widths(macro), **{k: int(v) for k, v in widths.items()}}
     return Network(cell, macro, Widths(stages=(w["stage0"], w["stage1"], w["stage2"]),
-                                       inner=(w["reduce1"], w["reduce2"])))
+                                       inner=(w["reduce1"], w["reduce2"])), dims=dims)
 
 
 def narrow_widths(macro: MacroConfig, inner_mult: float, stage_mult: float = 1.0) -> dict[str, int]:
@@ -106,47 +116,56 @@ def narrow_widths(macro: MacroConfig, inner_mult: float, stage_mult: float = 1.0
 
 
 def narrow_network(cell: Cell | str, macro: MacroConfig, inner_mult: float = 0.25,
-                   stage_mult: float = 1.0) -> Network:
+                   stage_mult: float = 1.0, dims: int = 2) -> Network:
     """The starting network of a growth run: NB201's network at ``narrow_widths(macro, inner_mult, stage_mult)``."""
-    return network_with_widths(cell, macro, narrow_widths(macro, inner_mult, stage_mult))
+    return network_with_widths(cell, macro, narrow_widths(macro, inner_mult, stage_mult), dims)
 
 
-def example_input(macro: MacroConfig, device: torch.device | str = "cpu") -> torch.Tensor:
-    """A zero batch ``[2, in_channels, S, S]`` for size and MAC counting."""
-    return torch.zeros(2, macro.in_channels, macro.input_size, macro.input_size, device=device)
+def example_input(macro: MacroConfig, device: torch.device | str = "cpu", dims: int = 2) -> torch.Tensor:
+    """A zero batch ``[2, in_channels, S, S]`` (``dims=1``: ``[2, in_channels, L]``) for size and MAC counting."""
+    return torch.zeros(2, macro.in_channels, *(macro.input_size,) * dims, device=device)
 
 
-def _size(cell: Cell, macro: MacroConfig, widths: Mapping[str, int], positions: Mapping[str, int]) -> dict[str, int]:
+def _size(cell: Cell, macro: MacroConfig, widths: Mapping[str, int], positions: Mapping[str, int],
+          dims: int = 2) -> dict[str, int]:
     """Parameters and MACs of the network at ``widths``, from shapes only (built on the meta device: no memory, no
     initialisation, no RNG)."""
     with torch.device("meta"):
-        model = network_with_widths(cell, macro, widths)
+        model = network_with_widths(cell, macro, widths, dims)
     params = sum(p.numel() for p in model.parameters())
     macs = sum(m.weight.numel() * positions.get(name, 0) for name, m in model.named_modules()
-               if isinstance(m, (nn.Linear, nn.Conv2d)))
+               if isinstance(m, WEIGHTED_LAYERS))
     return {"params": int(params), "macs": int(macs)}
 
 
+def nb201_params(cell: Cell | str, macro: MacroConfig, dims: int = 2) -> int:
+    """Parameters of NB201's own network of ``cell`` (its widths), on images or 1-D signals: the default refine
+    budget (``lso.space.num_params`` for ``dims=2``, ``lso.nets.network1d.num_params_1d`` for ``dims=1``)."""
+    return _size(Cell.parse(cell), macro, full_widths(macro), {}, dims)["params"]
+
+
 def nb201_costs(cell: Cell | str, macro: MacroConfig, widths: Mapping[str, int],
-                groups: Sequence[str] = GROUPS, positions: Mapping[str, int] | None = None) -> CostModel:
+                groups: Sequence[str] = GROUPS, positions: Mapping[str, int] | None = None,
+                dims: int = 2) -> CostModel:
     """The exact size after adding ``E_g`` channels to each group ``g`` of ``groups``, around ``widths``:
     ``size(E) = base + sum_g own_g E_g + sum_{g <= h} cross_gh E_g E_h`` (``lso.growth.cost.CostModel``), fitted
     from networks at widths ``widths + e_g`` and ``widths + e_g + e_h`` (the size is exactly quadratic).
 
     ``positions``: ``lso.growth.cost.layer_positions`` of a network of this cell and macro (they do not depend on
     widths; layers that never run, ops on dead edges, have none and count 0 MACs, as in ``count_macs``); None:
-    from a network built here."""
+    from a network built here. ``dims``: 2 for the image network, 1 for the 1-D one."""
     cell = Cell.parse(cell)
     if positions is None:
         with torch.random.fork_rng(devices=[]):
-            positions = layer_positions(network_with_widths(cell, macro, widths), example_input(macro))
+            positions = layer_positions(network_with_widths(cell, macro, widths, dims),
+                                        example_input(macro, dims=dims))
     names = list(groups)
 
     def at(*plus: str) -> dict[str, int]:
         w = dict(widths)
         for g in plus:
             w[g] += 1
-        return _size(cell, macro, w, positions)
+        return _size(cell, macro, w, positions, dims)
 
     base = at()
     one = {g: at(g) for g in names}
@@ -212,7 +231,8 @@ class NB201Space:
         return out
 
     def costs(self, model: nn.Module, example: torch.Tensor) -> CostModel:
-        return nb201_costs(model.cell, model.macro, widths_of(model), self.groups, layer_positions(model, example))
+        return nb201_costs(model.cell, model.macro, widths_of(model), self.groups, layer_positions(model, example),
+                           network_dims(model))
 
     def apply(self, model: nn.Module, splits: Sequence[NeuronSplit], eps: float) -> SplitReport:
         """Split group by group in reverse forward order, so that each group's directions, sized to its producers'

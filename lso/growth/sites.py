@@ -1,13 +1,14 @@
 """Splittable neurons: the layer-pair abstraction (producer [-> BatchNorm] -> activation -> consumers).
 
 A *neuron site* names, by module path inside a model, the layer whose output units (``nn.Linear`` rows or
-``nn.Conv2d`` output channels) may be split, the optional BatchNorm after it, the activation module whose INPUT is
-the neuron's pre-activation ``h`` and whose OUTPUT is ``sigma(h)``, and the layers that read ``sigma(h)``
-(consumers, whose input weights for a split neuron are divided between its copies).
+``nn.Conv2d`` / ``nn.Conv1d`` output channels) may be split, the optional BatchNorm after it, the activation module
+whose INPUT is the neuron's pre-activation ``h`` and whose OUTPUT is ``sigma(h)``, and the layers that read
+``sigma(h)`` (consumers, whose input weights for a split neuron are divided between its copies).
 
 Neuron ``i`` of a site has parameters ``theta_i`` (``d`` numbers: its weight row, flattened ``[C_in, kh, kw]`` for a
-convolution, then its bias when the layer has one) and computes ``sigma(a_i * theta_i^T x + b_i)``, where ``x`` is
-the layer input (Linear) or one unfolded input patch (Conv2d; one ``x`` per output position) and ``a_i, b_i`` fold
+convolution, ``[C_in, k]`` for a 1-D one, then its bias when the layer has one) and computes
+``sigma(a_i * theta_i^T x + b_i)``, where ``x`` is the layer input (Linear) or one unfolded input patch (Conv2d or
+Conv1d, ``lso.growth.conv``; one ``x`` per output position) and ``a_i, b_i`` fold
 an eval-mode BatchNorm (``a_i = gamma_i / sqrt(var_i + eps)``; ``a_i = 1`` without BatchNorm).
 
 NB201: an op is ReLU-Conv-BN and a node is the SUM of its incoming ops, so the activation sits at the START of each
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lso.growth.conv import BATCH_NORMS, CONV_LAYERS, WEIGHTED_LAYERS
 from lso.growth.errors import SplittingError
 
-Producer = nn.Linear | nn.Conv2d
+Producer = nn.Linear | nn.Conv1d | nn.Conv2d
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,10 @@ class Consumer:
     """A layer reading a site's neurons.
 
     Attributes:
-        name: module path of an ``nn.Linear`` or ``nn.Conv2d`` (groups=1).
+        name: module path of an ``nn.Linear``, ``nn.Conv2d`` or ``nn.Conv1d`` (groups=1).
         features_per_neuron: inputs of a Linear consumer per neuron, ``r``: after a channel-major flatten of
-            ``[B, C, H, W]`` channel ``i`` owns inputs ``[i * r, (i + 1) * r)`` with ``r = H * W``. 1 for conv.
+            ``[B, C, H, W]`` channel ``i`` owns inputs ``[i * r, (i + 1) * r)`` with ``r = H * W`` (``[B, C, L]``:
+            ``r = L``). 1 for conv.
     """
 
     name: str
@@ -48,8 +51,9 @@ class NeuronSite:
 
     Attributes:
         name: label used in reports (``"conv1"``).
-        layer: module path of the producer (``nn.Linear`` or ``nn.Conv2d``, groups=1, zero padding).
-        activation: module path of the activation (its input is ``h``, shape ``[B, out]`` or ``[B, out, H, W]``).
+        layer: module path of the producer (``nn.Linear``, ``nn.Conv2d`` or ``nn.Conv1d``, groups=1, zero padding).
+        activation: module path of the activation (its input is ``h``, shape ``[B, out]``, ``[B, out, H, W]`` or
+            ``[B, out, L]``).
         consumers: layers reading ``sigma(h)``.
         norm: module path of the BatchNorm between producer and activation, or None.
     """
@@ -69,7 +73,7 @@ class ResolvedSite:
     layer: Producer
     norm: nn.BatchNorm1d | nn.BatchNorm2d | None
     activation: nn.Module
-    consumers: tuple[tuple[nn.Linear | nn.Conv2d, Consumer], ...]
+    consumers: tuple[tuple[Producer, Consumer], ...]
 
     @property
     def width(self) -> int:
@@ -109,17 +113,17 @@ def _module(model: nn.Module, path: str, what: str) -> nn.Module:
 def resolve(model: nn.Module, site: NeuronSite) -> ResolvedSite:
     """Look a site's modules up in ``model`` and check that their shapes fit together."""
     layer = _module(model, site.layer, f"site {site.name!r}: layer")
-    if not isinstance(layer, (nn.Linear, nn.Conv2d)):
+    if not isinstance(layer, WEIGHTED_LAYERS):
         raise SplittingError(f"site {site.name!r}: layer {site.layer!r} is a {type(layer).__name__}, "
-                             "not nn.Linear or nn.Conv2d")
-    if isinstance(layer, nn.Conv2d):
+                             "not nn.Linear, nn.Conv1d or nn.Conv2d")
+    if isinstance(layer, CONV_LAYERS):
         if layer.groups != 1 or layer.padding_mode != "zeros" or isinstance(layer.padding, str):
             raise SplittingError(f"site {site.name!r}: conv {site.layer!r} needs groups=1 and numeric zero padding")
     out = out_width(layer)
     norm = None
     if site.norm is not None:
         norm = _module(model, site.norm, f"site {site.name!r}: norm")
-        if not isinstance(norm, (nn.BatchNorm1d, nn.BatchNorm2d)) or norm.num_features != out:
+        if not isinstance(norm, BATCH_NORMS) or norm.num_features != out:
             raise SplittingError(f"site {site.name!r}: norm {site.norm!r} must be a BatchNorm over {out} features")
         if not norm.track_running_stats:
             raise SplittingError(f"site {site.name!r}: norm {site.norm!r} must track running statistics")
@@ -135,13 +139,13 @@ def resolve(model: nn.Module, site: NeuronSite) -> ResolvedSite:
             if mod.in_features != out * c.features_per_neuron:
                 raise SplittingError(f"site {site.name!r}: consumer {c.name!r} has {mod.in_features} inputs, "
                                      f"expected {out} neurons x {c.features_per_neuron}")
-        elif isinstance(mod, nn.Conv2d):
+        elif isinstance(mod, CONV_LAYERS):
             if mod.groups != 1 or mod.in_channels != out or c.features_per_neuron != 1:
                 raise SplittingError(f"site {site.name!r}: conv consumer {c.name!r} needs groups=1, "
                                      f"{out} input channels and features_per_neuron=1")
         else:
             raise SplittingError(f"site {site.name!r}: consumer {c.name!r} is a {type(mod).__name__}, "
-                                 "not nn.Linear or nn.Conv2d")
+                                 "not nn.Linear, nn.Conv1d or nn.Conv2d")
         consumers.append((mod, c))
     return ResolvedSite(site=site, layer=layer, norm=norm, activation=activation, consumers=tuple(consumers))
 

@@ -6,11 +6,12 @@ splitting matrix is
     S_i = E[ g_i * sigma''(h_i) * a_i^2 * x x^T ],      g_i = dL/dsigma_i,          S: [out, d, d]
 
 with ``x`` the layer input (``nn.Linear``, plus a trailing 1 for the bias) or the unfolded input patch of each output
-position (``nn.Conv2d``: ``x = unfold(input)[:, :, p]``, ``d = C_in * kh * kw (+1)``; the expectation runs over
-batch AND positions). Normalisation: ``sum`` over samples and positions of ``c = g sigma'' a^2`` with ``g`` from the
-batch-mean loss, averaged over batches (``lso.growth.statistics``), so that replacing the neuron by copies
-``theta_i + eps delta_j`` with output weights ``w_j`` (``sum w_j = 1``, ``sum w_j delta_j = 0``) changes the loss
-on those batches by ``(eps^2 / 2) sum_j w_j delta_j^T S_i delta_j + O(eps^3)``.
+position (``nn.Conv2d``: ``x = unfold(input)[:, :, p]``, ``d = C_in * kh * kw (+1)``; ``nn.Conv1d`` likewise with
+``d = C_in * k (+1)``, ``lso.growth.conv``; the expectation runs over batch AND positions). Normalisation: ``sum``
+over samples and positions of ``c = g sigma'' a^2`` with ``g`` from the batch-mean loss, averaged over batches
+(``lso.growth.statistics``), so that replacing the neuron by copies ``theta_i + eps delta_j`` with output weights
+``w_j`` (``sum w_j = 1``, ``sum w_j delta_j = 0``) changes the loss on those batches by
+``(eps^2 / 2) sum_j w_j delta_j^T S_i delta_j + O(eps^3)``.
 
 Two routes:
 * exact (small layers): ``splitting_matrices`` forms ``S`` ([out, d, d]) directly, ``eigenpairs_exact`` diagonalises.
@@ -75,18 +76,11 @@ def second_derivative_of(activation: nn.Module, relu_beta: float = RELU_STANDIN_
     raise SplittingError(f"no known second derivative for {type(activation).__name__}; pass second_derivative")
 
 
-def _conv_weight_shape(stats: SiteStatistics, rows: int) -> tuple[int, int, int, int]:
-    c_in = stats.inputs[0].shape[1]
-    kh, kw = stats.conv.kernel_size
-    return rows, c_in, kh, kw
-
-
 def _patches(stats: SiteStatistics, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Batch ``k`` as rows: ``x`` [N, d] (unfolded patches, plus a 1 column with bias) and ``c`` [N, out]."""
     inp, c = stats.inputs[k], stats.coeffs[k]
     if stats.conv is not None:
-        g = stats.conv
-        cols = F.unfold(inp, g.kernel_size, dilation=g.dilation, padding=g.padding, stride=g.stride)  # [B, dw, P]
+        cols = stats.conv.unfold(inp)  # [B, dw, P]
         x = cols.transpose(1, 2).reshape(-1, cols.shape[1])
         c = c.reshape(c.shape[0], c.shape[1], -1).transpose(1, 2).reshape(-1, c.shape[1])
     else:
@@ -130,12 +124,11 @@ def splitting_matvec(stats: SiteStatistics, V: torch.Tensor) -> torch.Tensor:
             gb = grad.sum(dim=0)
         else:
             g = stats.conv
-            w4 = weight.reshape(_conv_weight_shape(stats, out * b))
-            proj = F.conv2d(inp, w4, bias, stride=g.stride, padding=g.padding, dilation=g.dilation)
+            wk = weight.reshape(g.weight_shape(out * b, inp.shape[1]))
+            proj = g.conv(inp, wk, bias)
             grad = (proj.reshape(proj.shape[0], out, b, *proj.shape[2:]) * c[:, :, None]).reshape(proj.shape)
-            gw = torch.nn.grad.conv2d_weight(inp, w4.shape, grad, stride=g.stride, padding=g.padding,
-                                             dilation=g.dilation).reshape(out * b, dw)
-            gb = grad.sum(dim=(0, 2, 3))
+            gw = g.weight_grad(inp, wk.shape, grad).reshape(out * b, dw)
+            gb = grad.sum(dim=(0, *range(2, grad.dim())))
         total = total + (torch.cat([gw, gb[:, None]], dim=1) if stats.has_bias else gw)
     return total.reshape(out, b, d)
 

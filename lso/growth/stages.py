@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from lso.growth.conv import ConvGeometry, channel_view
 from lso.growth.eigen import extreme_eigenpairs
 from lso.growth.errors import SplittingError
 from lso.growth.splitting import Eigenpairs, eigenpairs_exact
@@ -40,7 +40,7 @@ from lso.nets.ops import ReLUConvBN
 from lso.space import EDGES
 
 
-def _bn_scale(norm: nn.BatchNorm2d) -> torch.Tensor:
+def _bn_scale(norm: nn.BatchNorm1d | nn.BatchNorm2d) -> torch.Tensor:
     """``[W]`` the eval-mode scale ``gamma / sqrt(running_var + eps)``."""
     scale = torch.rsqrt(norm.running_var.detach() + norm.eps)
     return scale * norm.weight.detach() if norm.weight is not None else scale
@@ -53,9 +53,10 @@ class StageStatistics:
     Attributes:
         group: the group.
         layout: ``theta_layout`` of the group.
-        inputs: producer conv path -> its input ``[N, C_in, H, W]`` (all batches stacked).
+        inputs: producer conv path -> its input ``[N, C_in, *spatial]`` (all batches stacked; spatial ``H, W`` for
+            images, ``L`` for 1-D signals).
         coeffs: site ReLU path -> ``q = g sigma''(h)`` (times the final BatchNorm's scale squared for
-            ``lastact.1``), ``[N, W, H, W]``, ``g`` from each batch's mean loss, divided by the number of batches.
+            ``lastact.1``), ``[N, W, *spatial]``, ``g`` from each batch's mean loss, divided by the number of batches.
         width, dim: ``W`` channels, ``D`` parameters per channel.
     """
 
@@ -79,11 +80,11 @@ def stage_statistics(model: Network, groups: Sequence[StageGroup], passes: Seque
     ``q = g sigma''(h)`` per site (times the final BatchNorm's scale squared at ``lastact.1``), averaged over
     batches, and the producers' inputs, the batches stacked into one (the energy sums over samples, so one tangent
     pass per product serves them all)."""
-    last_scale = _bn_scale(model.lastact[0]).reshape(1, -1, 1, 1)
+    last_scale = _bn_scale(model.lastact[0])
 
     def q(rec: RecordedPass, relu: str) -> torch.Tensor:
         c = rec.grads[relu] * second_derivative(rec.pre[relu])
-        return c * last_scale ** 2 if relu == "lastact.1" else c
+        return c * channel_view(last_scale, c) ** 2 if relu == "lastact.1" else c
 
     result = {}
     for g in groups:
@@ -123,10 +124,10 @@ def _energy(model: Network, stats: StageStatistics, V: torch.Tensor) -> torch.Te
     def term(conv_path: str) -> torch.Tensor:
         conv = model.get_submodule(conv_path)
         x = inputs[conv_path]
-        weight = V[:, :, parts[conv_path]].reshape(W * b, x.shape[1], *conv.kernel_size)
-        t = F.conv2d(x, weight, None, conv.stride, conv.padding, conv.dilation)
+        geometry = ConvGeometry.of(conv)  # Conv2d or Conv1d: the geometry applies the right one
+        t = geometry.conv(x, V[:, :, parts[conv_path]].reshape(geometry.weight_shape(W * b, x.shape[1])))
         a = scales[conv_path]
-        return t if a is None else t * a.repeat_interleave(b).reshape(1, -1, 1, 1)
+        return t if a is None else t * channel_view(a.repeat_interleave(b), t)
 
     def site(relu: str, t: torch.Tensor) -> torch.Tensor:
         q = coeffs[relu]
@@ -145,7 +146,7 @@ def _energy(model: Network, stats: StageStatistics, V: torch.Tensor) -> torch.Te
                 out = term(f"cells.{i}.edges.{slot}.op.1")
             elif isinstance(op, nn.Identity):
                 out = src
-            elif isinstance(op, nn.AvgPool2d):
+            elif isinstance(op, (nn.AvgPool1d, nn.AvgPool2d)):
                 out = op(src)
             else:
                 raise SplittingError(f"cells.{i}.edges.{slot}: unexpected op {type(op).__name__} on a live edge")

@@ -22,19 +22,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lso.growth.conv import CONV_LAYERS, ConvGeometry
 from lso.growth.errors import SplittingError
 from lso.growth.sites import NeuronSite, ResolvedSite, check_sites
 
 SecondDerivative = Callable[[torch.Tensor], torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class ConvGeometry:
-    kernel_size: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    dilation: tuple[int, int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,10 +36,12 @@ class SiteStatistics:
 
     Attributes:
         site: the site.
-        inputs: per batch, the producer input: ``[N, in]`` (Linear) or ``[B, C_in, H, W]`` (Conv2d).
-        coeffs: per batch, ``c``: ``[N, out]`` (Linear) or ``[B, out, H_out, W_out]`` (Conv2d).
+        inputs: per batch, the producer input: ``[N, in]`` (Linear), ``[B, C_in, H, W]`` (Conv2d) or
+            ``[B, C_in, L]`` (Conv1d).
+        coeffs: per batch, ``c``: ``[N, out]`` (Linear), ``[B, out, H_out, W_out]`` (Conv2d) or
+            ``[B, out, L_out]`` (Conv1d).
         has_bias: whether ``theta_i`` ends with a bias (``x`` then ends with a constant 1).
-        conv: the convolution's geometry, None for Linear.
+        conv: the convolution's geometry (``lso.growth.conv``; it knows its dims), None for Linear.
         dim: ``d``, parameters per neuron.
         width: ``out``, neurons.
     """
@@ -159,9 +154,8 @@ def site_statistics(model: nn.Module, sites: list[NeuronSite] | tuple[NeuronSite
             coeffs.append(c / len(passes))
         inputs = tuple(rec.inputs[site.layer] for rec in passes)
         conv = None
-        if isinstance(r.layer, nn.Conv2d):
-            conv = ConvGeometry(tuple(r.layer.kernel_size), tuple(r.layer.stride), tuple(r.layer.padding),
-                                tuple(r.layer.dilation))
+        if isinstance(r.layer, CONV_LAYERS):
+            conv = ConvGeometry.of(r.layer)
         elif inputs[0].dim() != 2:
             raise SplittingError(f"site {name!r}: Linear input must be [N, in], got {tuple(inputs[0].shape)}")
         result[name] = SiteStatistics(site=site, inputs=inputs, coeffs=tuple(coeffs),

@@ -10,7 +10,7 @@ Methods (``BUDGET_METHODS``):
 
 Both scratch baselines train ``config.total_epochs`` epochs, as many as a growth run whose rounds are never retried;
 the epochs each run really spent are in ``BudgetRun.epochs`` (a retried round trains again). Every run's params and
-FLOPs (multiply-accumulates per image) are recorded, so the budgets hold in both units.
+FLOPs (multiply-accumulates per image or signal) are recorded, so the budgets hold in both units.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import torch
 
 from lso.data.datasets import ImageDataset, load_dataset
 from lso.device import resolve_device
+from lso.growth.nb201 import nb201_params
 from lso.growth.refine.config import RefineConfig, RefineError
 from lso.growth.refine.result import RefineResult, settings_dict
 from lso.growth.refine.run import refine
 from lso.jobs import RelayReporter, Reporter
-from lso.space import num_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,9 +101,10 @@ class BudgetComparison:
 
 def default_budgets(config: RefineConfig, data: ImageDataset,
                     fractions: Sequence[float] = BUDGET_FRACTIONS) -> tuple[int, ...]:
-    """``fractions`` of NB201's size of ``config``'s cell on ``data`` (its protocol's macro network), rounded."""
+    """``fractions`` of NB201's size of ``config``'s cell on ``data`` (its protocol's macro network; the 1-D network
+    for signals), rounded."""
     proto = config.train_protocol
-    full = num_params(config.cell, data.macro(proto.channels, proto.cells_per_stage))
+    full = nb201_params(config.cell, data.macro(proto.channels, proto.cells_per_stage), data.spatial_dims)
     return tuple(int(round(f * full)) for f in fractions)
 
 

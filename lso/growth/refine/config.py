@@ -31,7 +31,8 @@ class RefineConfig:
         method: one of ``REFINE_METHODS``: ``"s3d"``, ``"s2d"``, ``"random"`` or ``"scratch"``.
         rounds: splitting rounds after round 0 (>= 1).
         budget_params: final parameter count (whole network), >= 1; must be >= the starting network's (checked when
-            the run builds it). None: NB201's own size for the cell (``lso.space.num_params``).
+            the run builds it). None: NB201's own size for the cell (``lso.growth.nb201.nb201_params``:
+            the image or the 1-D network, as the dataset's).
         seed: initial weights, batch order, random starts and random selection.
         protocol: training protocol name or object; None: the dataset's first registered protocol. Stored as the
             ``TrainProtocol`` itself; it gives the macro network (C, N), optimizer, lr, batch size, train subset and
@@ -41,7 +42,7 @@ class RefineConfig:
         groups: the width groups that grow (``lso.growth.nb201.GROUPS``; default all), at least one.
         copies, c, eps, route, steps: S3D copies (2 or 4), weight bound (>= 1), step (>= 0), eigen route
             (``"fast"`` or ``"exact"``), products per site (>= 1).
-        value_samples: first training images used for the splitting statistics (>= 2).
+        value_samples: first training examples (images or signals) used for the splitting statistics (>= 2).
         rollback_tolerance: a growth round that lowers validation accuracy by more than this many points is retried
             with half the step, then rolled back (the network before the split is kept; the round says
             ``rolled_back``). None: never. Default 1 point: about the seed noise of a round on digits.

@@ -54,10 +54,10 @@ def settings_dict(cfg: RefineConfig) -> dict[str, Any]:
 @dataclass(frozen=True)
 class RefineRound:
     """One round. Accuracies in percent (eval mode, after the round's training); ``flops``: multiply-accumulates of
-    the Linear and Conv2d layers for one image (NB201's convention); ``seconds``: splitting values + split +
-    training of this round; ``splits``: neurons split per site in this round (empty for round 0, and for a round that
-    was ``rolled_back``); ``epochs``: training epochs spent in this round, retries included (0 in files written before
-it was recorded); ``eps``: the step of the round's split (0 for round 0 and "scratch")."""
+    the Linear and convolution layers for one image or signal (NB201's convention); ``seconds``: splitting values +
+    split + training of this round; ``splits``: neurons split per site in this round (empty for round 0, and for a
+    round that was ``rolled_back``); ``epochs``: training epochs spent in this round, retries included (0 in files
+    written before it was recorded); ``eps``: the step of the round's split (0 for round 0 and "scratch")."""
 
     params: int
     flops: int

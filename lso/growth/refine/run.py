@@ -1,5 +1,8 @@
 """Refine one NB201 architecture by growing it: signed splitting (S3D), S2D, random splitting, or train from scratch.
 
+The network is the dataset's: the image network for image datasets (digits, CIFAR), the 1-D one for signals
+(``mnist1d``, ``DatasetSpec.dims == 1``); everything below holds for both (``lso.growth.conv``).
+
 ``refine`` builds the narrow starting network of the cell (``lso.growth.nb201``: the stage widths at ``stage_mult``
 and the reduction blocks' inner widths at ``inner_mult`` of NB201's), trains it (round 0, ``start_epochs`` epochs on
 the whole train split by default), then runs ``rounds`` rounds of {splitting values -> energy-aware selection under
@@ -32,22 +35,23 @@ from torch import nn
 from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.growth.cost import count_macs
-from lso.growth.nb201 import (GROUPS, NB201Space, example_input, narrow_widths, nb201_costs, network_with_widths,
-                              widths_of)
+from lso.growth.nb201 import (GROUPS, NB201Space, example_input, narrow_widths, nb201_costs, nb201_params,
+                              network_with_widths, widths_of)
 from lso.growth.refine.config import RefineConfig, RefineError
 from lso.growth.refine.result import RefineResult, RefineRound
 from lso.growth.schedule import GrowthConfig, GrowthResult, grow_network
 from lso.jobs import Reporter
 from lso.nets.loop import evaluate_split, train_epochs
 from lso.nets.network import Network, count_params
-from lso.space import Cell, MacroConfig, num_params
+from lso.space import Cell, MacroConfig
 
 
 def scratch_widths(cell: Cell, macro: MacroConfig, start: Mapping[str, int], budget_params: int,
-                   groups: Sequence[str] = GROUPS) -> dict[str, int]:
+                   groups: Sequence[str] = GROUPS, dims: int = 2) -> dict[str, int]:
     """The widest widths within ``budget_params``: add one channel at a time to the group of ``groups`` with the
-    smallest ``width / start`` whose channel still fits (exact sizes, ``lso.growth.nb201.nb201_costs``)."""
-    costs = nb201_costs(cell, macro, start, groups)
+    smallest ``width / start`` whose channel still fits (exact sizes, ``lso.growth.nb201.nb201_costs``; ``dims``:
+    2 for the image network, 1 for the 1-D one)."""
+    costs = nb201_costs(cell, macro, start, groups, dims=dims)
     extra = {name: 0 for name in groups}
     while True:
         order = sorted(groups, key=lambda s: ((start[s] + extra[s]) / start[s], s))
@@ -70,7 +74,7 @@ class _Run:
     device: torch.device
     data: ImageDataset
     train: Split  # the protocol's train subset, on the device
-    example: torch.Tensor  # [2, in_channels, S, S] for MAC counting
+    example: torch.Tensor  # [2, in_channels, S, S] ([2, in_channels, L] for signals) for MAC counting
     reporter: Reporter | None
     rounds: list[RefineRound] = dataclasses.field(default_factory=list)
     seconds_values: list[float] = dataclasses.field(default_factory=list)
@@ -81,7 +85,7 @@ class _Run:
         """The network of the cell at ``widths``, its weights drawn from the seed without touching the caller's RNG."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
-            model = network_with_widths(self.config.cell, self.macro, widths)
+            model = network_with_widths(self.config.cell, self.macro, widths, self.data.spatial_dims)
         return model.to(self.device)
 
     def accuracies(self, model: nn.Module) -> dict[str, float]:
@@ -139,8 +143,8 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
             ``rounds`` for its final network); a stop request raises ``Cancelled`` at the next report or epoch.
 
     Raises:
-        RefineError: a budget below the starting network's size, data of another dataset or of signals (1-D),
-            ``widths`` for a growth method.
+        RefineError: a budget below the starting network's size, data of another dataset, ``widths`` for a growth
+            method.
         DatasetError, DeviceError: a dataset that cannot be loaded; CUDA asked but absent.
     """
     dev = resolve_device(device)
@@ -148,19 +152,16 @@ def refine(config: RefineConfig, *, data: ImageDataset | None = None, device: st
     data = load_dataset(config.dataset, split_seed=proto.split_seed) if data is None else data
     if data.name != config.dataset:
         raise RefineError(f"data is {data.name!r}, expected {config.dataset!r}")
-    if data.spatial_dims != 2:  # the splitting statistics unfold 2-D convolutions (lso.growth.sites)
-        raise RefineError(f"refinement grows image networks (2-D convolutions); {config.dataset!r} holds "
-                          f"{data.spatial_dims}-D signals, and splitting does not support their network yet: "
-                          "choose an image dataset such as digits")
     macro = data.macro(proto.channels, proto.cells_per_stage)
     start_widths = narrow_widths(macro, config.inner_mult, config.stage_mult)
-    budget = num_params(config.cell, macro) if config.budget_params is None else config.budget_params
+    dims = data.spatial_dims
+    budget = nb201_params(config.cell, macro, dims) if config.budget_params is None else config.budget_params
     if widths is not None and config.method != "scratch":
         raise RefineError(f"widths= gives the final widths of 'scratch', not of {config.method!r}")
     subset = None if config.full_train_split else proto.train_samples
     train = (data.train if subset is None else data.train.head(subset)).to(dev)
     run = _Run(config=dataclasses.replace(config, budget_params=int(budget)), macro=macro, device=dev, data=data,
-               train=train, example=example_input(macro, dev), reporter=reporter)
+               train=train, example=example_input(macro, dev, dims), reporter=reporter)
     model = run.build(start_widths)
     start_params = count_params(model)
     if budget < start_params:
@@ -182,8 +183,8 @@ def _scratch(run: _Run, model: Network, start_widths: Mapping[str, int], widths:
     t0 = time.perf_counter()
     train_epochs(model, run.train, proto, cfg.round0_epochs, torch.Generator().manual_seed(cfg.seed), run.reporter)
     run.finish(model, 0, time.perf_counter() - t0, cfg.round0_epochs)
-    final = (scratch_widths(cfg.cell, run.macro, start_widths, cfg.budget_params, cfg.groups) if widths is None
-             else {**start_widths, **widths})
+    final = ({**start_widths, **widths} if widths is not None else
+             scratch_widths(cfg.cell, run.macro, start_widths, cfg.budget_params, cfg.groups, run.data.spatial_dims))
     t0 = time.perf_counter()
     wide = run.build(final)
     train_epochs(wide, run.train, proto, cfg.total_epochs, torch.Generator().manual_seed(cfg.seed), run.reporter)
