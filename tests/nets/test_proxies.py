@@ -90,7 +90,9 @@ def test_cli_prints_and_writes_the_study(tmp_path, capsys):
             "--no-progress", "--out", str(out)]
     assert run_cli(argv) == 0
     text = capsys.readouterr().out
-    assert "synflow" in text and "digits_test" in text
+    from lso.bench import BenchmarkTable
+
+    assert "synflow" in text and BenchmarkTable.load(table).default_metric("test") in text
     import json
 
     data = json.loads(out.read_text())

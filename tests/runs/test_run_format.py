@@ -180,13 +180,16 @@ def test_the_shipped_default_run_reads():
     layout = RunLayout.at(DEFAULT_RUN)
     assert layout.is_run() and layout.is_finished() and read_checkpoint(layout) is None
     record = read_record(layout)
-    assert record.metric == "digits_valid" and record.seed == 0 and record.table is not None
+    from lso.bench import BenchmarkTable
+
+    metric = BenchmarkTable.load(REPO / "benchmarks_data" / "default.parquet").default_metric("valid")
+    assert record.metric == metric and record.seed == 0 and record.table is not None
     assert layout.table_path(record.table.path) == (REPO / "benchmarks_data" / "default.parquet").resolve()
     assert record.config.conv == "edge"  # written before TrainConfig.conv existed: the default
     saved = json.loads(layout.config.read_text())
     assert list(saved) == CONFIG_KEYS and saved["config"].items() <= record.config.to_dict().items()
     labels = read_labels(layout)
-    assert len(labels) == record.config.labels == 300 and labels.metric == "digits_valid"
+    assert len(labels) == record.config.labels == 300 and labels.metric == metric
     metrics = read_metrics(layout)
     assert metrics.reconstruction_accuracy > 0.99 and math.isnan(metrics.predictor_spearman)
     assert layout.surrogate_epochs()[0] == 0
