@@ -14,12 +14,12 @@ from torch import nn
 from typer.testing import CliRunner
 
 from lso.cli.refine import register
-from lso.growth import (GrowthConfig, NeuronSite, apply_splits, collect_statistics, count_macs, count_params,
+from lso.growth import (NeuronSite, apply_splits, collect_statistics, count_macs, count_params,
                         eigenpairs_exact, eigenpairs_fast, neuron_splits, second_derivative_of, split_value,
                         splitting_matrices, splitting_matvec)
 from lso.growth.cost import cost_model
 from lso.growth.nb201 import (GROUPS, NB201Space, example_input, nb201_costs, nb201_params, network_dims,
-                              network_with_widths, widths_of)
+                              network_with_widths)
 from lso.growth.refine import RefineConfig, RefineResult, default_budgets, refine, scratch_widths
 from lso.growth.sites import Consumer
 from lso.growth.splitting import softplus_second_derivative
@@ -29,6 +29,7 @@ from lso.nets.network import Network
 from lso.nets.network1d import flops_1d, num_params_1d
 from lso.nets.protocol import TrainProtocol
 from lso.space import MacroConfig
+from split_check import split_every_group_and_check
 
 ARCH = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 DEAD = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"  # node 2 is dead
@@ -88,33 +89,10 @@ def test_cost_model_matches_built_1d_networks_away_from_the_fitting_point(arch):
 def test_splitting_every_group_of_the_1d_network_keeps_its_output(arch, rule):
     net = _busy(arch)
     x, y = _data()
-    space = NB201Space()
-    if rule == "random":
-        cands = space.random_candidates(net, torch.Generator().manual_seed(0))
-    else:
-        config = GrowthConfig(method="s2d" if rule == "s2d" else "s3d", copies=4 if rule == "s3d4" else 2,
-                              route="exact")
-        cands = space.candidates(net, [(x, y)], F.cross_entropy, config, torch.Generator().manual_seed(0))
-    chosen = [c for c in cands if c.extra > 0][::2]
-    assert {c.site for c in chosen} == set(GROUPS)
-    if rule.startswith("s3d"):
-        assert any(min(c.weights) < 0 for c in chosen)
-    example = example_input(MACRO, dims=1)
-    costs = space.costs(net, example)
-    before, reference = widths_of(net), copy.deepcopy(net)
-    report = space.apply(net, chosen, eps=0.0)
-    extra = {g: widths_of(net)[g] - before[g] for g in GROUPS}
-    assert extra == report.added and sum(extra.values()) > 0
-    assert count_params(net) == costs.total(extra, "params") > count_params(reference)
-    assert count_macs(net, example) == costs.total(extra, "macs")
-    with torch.no_grad():
-        for train_mode in (False, True):  # eval: running statistics; train: the copies' identical batch statistics
-            net.train(train_mode)
-            reference.train(train_mode)
-            torch.testing.assert_close(net(x), reference(x), rtol=1e-5, atol=1e-5)
+    chosen, reference = split_every_group_and_check(net, x, y, example_input(MACRO, dims=1), rule)
     net.eval()
     moved = copy.deepcopy(reference)
-    space.apply(moved, chosen, eps=0.1)
+    NB201Space().apply(moved, chosen, eps=0.1)
     with torch.no_grad():
         assert (moved.eval()(x) - reference.eval()(x)).abs().max() > 1e-4  # a step does change it
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lso.growth import GrowthConfig, count_macs, count_params, neuron_splits, random_splits, split_value
+from lso.growth import count_macs, count_params, neuron_splits, random_splits, split_value
 from lso.growth.errors import SplittingError
 from lso.growth.nb201 import GROUPS, NB201Space, example_input, nb201_costs, network_with_widths, widths_of
 from lso.growth.splitting import softplus_second_derivative
@@ -19,6 +19,7 @@ from lso.growth.stage_layout import apply_stage_splits, stage_groups, theta_layo
 from lso.growth.stages import (StageStatistics, collect_stage_statistics, stage_eigenpairs,
                                stage_splitting_matrices)
 from lso.space import MacroConfig
+from split_check import split_every_group_and_check
 
 # every op kind: convs, an avg-pool and a skip (the pass-through paths of a stage channel); two cells per stage
 ARCH = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -114,30 +115,7 @@ def test_fast_route_finds_the_exact_extreme_eigenpairs(smooth_net):
 def test_splitting_every_group_keeps_the_function_and_the_costs_are_exact(arch, rule):
     net = _busy(arch, widths={"stage0": 2, "reduce1": 3, "stage1": 4, "reduce2": 5, "stage2": 6})
     x, y = _data()
-    space = NB201Space()
-    if rule == "random":
-        cands = space.random_candidates(net, torch.Generator().manual_seed(0))
-    else:
-        config = GrowthConfig(method="s2d" if rule == "s2d" else "s3d", copies=4 if rule == "s3d4" else 2,
-                              route="exact")
-        cands = space.candidates(net, [(x, y)], F.cross_entropy, config, torch.Generator().manual_seed(0))
-    chosen = [c for c in cands if c.extra > 0][::2]
-    assert {c.site for c in chosen} == set(GROUPS)
-    if rule.startswith("s3d"):
-        assert any(min(c.weights) < 0 for c in chosen)
-    costs = space.costs(net, example_input(MACRO))
-    before = widths_of(net)
-    reference = copy.deepcopy(net)
-    report = space.apply(net, chosen, eps=0.0)
-    extra = {g: widths_of(net)[g] - before[g] for g in GROUPS}
-    assert extra == report.added and report.widths == widths_of(net)
-    assert count_params(net) == costs.total(extra, "params")
-    assert count_macs(net, example_input(MACRO)) == costs.total(extra, "macs")
-    with torch.no_grad():
-        for train_mode in (False, True):  # eval: running statistics; train: the copies' identical batch statistics
-            net.train(train_mode)
-            reference.train(train_mode)
-            torch.testing.assert_close(net(x), reference(x), rtol=1e-5, atol=1e-5)
+    split_every_group_and_check(net, x, y, example_input(MACRO), rule)
 
 
 def test_split_network_trains_and_the_copies_move_apart():
