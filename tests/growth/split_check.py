@@ -14,6 +14,18 @@ from lso.growth import GrowthConfig, count_macs, count_params
 from lso.growth.nb201 import GROUPS, NB201Space, widths_of
 
 
+def perturb_batch_norms(net: nn.Module) -> nn.Module:
+    """Give every BatchNorm (1-D or 2-D) non-trivial running statistics and affine parameters, in place, from torch's
+    RNG, so a split that mishandles them changes the output."""
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.3, 0.3)
+    return net
+
+
 def split_every_group_and_check(net: nn.Module, x: torch.Tensor, y: torch.Tensor, example: torch.Tensor,
                                 rule: str) -> tuple[list, nn.Module]:
     """Split ``net`` in place at eps 0 by ``rule`` (s2d, s3d2, s3d4, random) and assert it computes as before.

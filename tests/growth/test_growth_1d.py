@@ -29,7 +29,7 @@ from lso.nets.network import Network
 from lso.nets.network1d import flops_1d, num_params_1d
 from lso.nets.protocol import TrainProtocol
 from lso.space import MacroConfig
-from split_check import split_every_group_and_check
+from split_check import perturb_batch_norms, split_every_group_and_check
 
 ARCH = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 DEAD = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"  # node 2 is dead
@@ -44,14 +44,7 @@ TINY_1D = TrainProtocol(name="tiny-1d", dataset="mnist1d", epochs=1, lr=0.05, ba
 def _busy(arch: str = ARCH, widths: dict | None = None, seed: int = 0) -> Network:
     """The 1-D network with non-trivial BatchNorm statistics and affine parameters."""
     torch.manual_seed(seed)
-    net = network_with_widths(arch, MACRO, WIDTHS if widths is None else widths, dims=1)
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm1d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.3, 0.3)
-    return net
+    return perturb_batch_norms(network_with_widths(arch, MACRO, WIDTHS if widths is None else widths, dims=1))
 
 
 def _data(n: int = 16) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,7 +19,7 @@ from lso.growth.stage_layout import apply_stage_splits, stage_groups, theta_layo
 from lso.growth.stages import (StageStatistics, collect_stage_statistics, stage_eigenpairs,
                                stage_splitting_matrices)
 from lso.space import MacroConfig
-from split_check import split_every_group_and_check
+from split_check import perturb_batch_norms, split_every_group_and_check
 
 # every op kind: convs, an avg-pool and a skip (the pass-through paths of a stage channel); two cells per stage
 ARCH = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -40,14 +40,7 @@ def _smooth(net: nn.Module) -> nn.Module:
 
 def _busy(arch: str = ARCH, seed: int = 0, widths: dict | None = None) -> nn.Module:
     torch.manual_seed(seed)
-    net = network_with_widths(arch, MACRO, widths or {})
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.3, 0.3)
-    return net
+    return perturb_batch_norms(network_with_widths(arch, MACRO, widths or {}))
 
 
 def _data(n: int = 16):
