@@ -112,8 +112,7 @@ def _rows_after_build(protocol: TrainProtocol, cache_path: Path, limit: int | No
     from lso.nets.cache import RunCache
     from lso.space import all_cells
 
-    reps = representatives(limit)
-    covered = {cell.canonical() for cell in (reps if shard is None else reps[shard[0]::shard[1]])}
+    covered = {cell.canonical() for cell in representatives(limit, shard)}
     if cache_path.exists():
         cache = RunCache(protocol, cache_path)
         keys = {key for key, _ in cache.keys()}

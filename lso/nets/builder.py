@@ -80,12 +80,20 @@ class BuildReport:
     failed_runs: tuple[str, ...] = ()  # "arch seed s: why" of runs that failed on Ray (missing from the table)
 
 
-def representatives(limit: int | None = None) -> list[Cell]:
-    """One cell per isomorphism class (the one with the smallest official index), in official index order."""
+def representatives(limit: int | None = None, shard: tuple[int, int] | None = None) -> list[Cell]:
+    """One cell per isomorphism class (the one with the smallest official index), in official index order: the first
+    ``limit`` of them, then of those every ``n``-th from the ``k``-th when ``shard=(k, n)``.
+
+    Raises:
+        LsoError: a shard outside ``0 <= k < n``.
+    """
+    if shard is not None and not 0 <= shard[0] < shard[1]:
+        raise LsoError(f"shard must be k/n with 0 <= k < n, got {shard[0]}/{shard[1]}")
     ids = unique_ids()
     cells = all_cells()
     reps = [cells[i] for i, uid in enumerate(ids) if uid == i]
-    return reps if limit is None else reps[: max(0, limit)]
+    reps = reps if limit is None else reps[: max(0, limit)]
+    return reps if shard is None else reps[shard[0]::shard[1]]
 
 
 def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[str, str] | None = None) -> BenchmarkTable | None:
@@ -204,15 +212,10 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
     protocol = config.protocol
     if config.workers < 0:
         raise LsoError(f"workers must be >= 0, got {config.workers}")
-    if config.shard is not None and not 0 <= config.shard[0] < config.shard[1]:
-        raise LsoError(f"shard must be k/n with 0 <= k < n, got {config.shard[0]}/{config.shard[1]}")
     # On a Ray cluster the nodes, not this process, must have the device.
     device = resolve_device(config.device) if config.ray is None else None
     cache = RunCache(protocol, config.cache_path)
-    cells = representatives(config.limit)
-    if config.shard is not None:
-        k, n = config.shard
-        cells = cells[k::n]
+    cells = representatives(config.limit, config.shard)
     if protocol.replicas and config.ray is not None:
         raise LsoError("a protocol with replicas trains seed groups in one process: build it with --workers, not Ray")
     groups = protocol.seed_groups if protocol.replicas else tuple((s,) for s in protocol.all_seeds)
