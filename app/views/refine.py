@@ -22,18 +22,16 @@ from lso.viz.refine_figures import (accuracy_vs_params_figure, budget_comparison
 
 JOB = "refine_job"
 ARCH_KEY = "refine_arch"
-# Mostly 3x3 convolutions with a skip: the cell lso's refine benchmark uses (bench_refine.py); a strong digits cell.
+# Mostly 3x3 convolutions with a skip: the cell lso's refine benchmark uses (bench_refine.py); a strong cell.
 FALLBACK_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
 
 def default_cell() -> str:
-    """The best cell of the embedded digits benchmark by its validation metric, else the fallback cell."""
+    """The best cell of the embedded default benchmark by its own validation metric, else the fallback cell."""
     if EMBEDDED.exists():
         try:
             table = load_table(str(EMBEDDED))
-            metric = next((m for m in table.metrics if m.startswith("digits") and m.endswith("_valid")), None)
-            if metric:
-                return table.best(metric)[0].to_string()
+            return table.best(table.default_metric("valid"))[0].to_string()
         except LsoError:
             pass
     return FALLBACK_CELL
