@@ -12,12 +12,16 @@ predicted score ``y_mean - y_std * f(z)`` is concave in ``z``: gradient ascent o
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from lso.errors import LsoError
 
 
 class ICNN(nn.Module):
@@ -76,3 +80,53 @@ class ICNN(nn.Module):
     def standardise(self, y: torch.Tensor) -> torch.Tensor:
         """``(y - y_mean) / y_std``, the ICNN's regression target is ``-f = standardised y``."""
         return (y - self.y_mean) / self.y_std
+
+
+@dataclass(frozen=True)
+class SurrogateFit:
+    """Result of ``fit_icnn``: the MSE (standardised units) per step ``[steps]`` and, when asked for, copies of the
+    ICNN every ``snapshot_every`` steps (the first is the starting ICNN, the last the final one)."""
+
+    losses: tuple[float, ...]
+    snapshots: tuple[ICNN, ...] = ()
+
+
+def check_fit_inputs(z: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> torch.Tensor:
+    """``y`` as a ``[m]`` tensor beside ``z [m, d]``; ``LsoError`` for a length mismatch, NaN/inf or a bad schedule."""
+    y = torch.as_tensor(y, dtype=z.dtype, device=z.device).reshape(-1)
+    if len(y) != len(z):
+        raise LsoError(f"fitting the ICNN needs one score per latent: got {len(z)} latents and {len(y)} scores")
+    if not bool(torch.isfinite(y).all()):
+        raise LsoError("the ICNN's training scores have NaN or infinite entries")
+    if steps < 1 or lr <= 0:
+        raise LsoError(f"fitting the ICNN needs steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
+    return y
+
+
+def fit_icnn(icnn: ICNN, z: torch.Tensor, y: torch.Tensor, *, steps: int = 200, lr: float = 1e-3,
+             rescale: bool | None = None, snapshot_every: int = 0) -> SurrogateFit:
+    """Fit ``icnn`` in place to pairs ``(z [m, d], y [m])`` (``y`` in label units), full batch, Adam.
+
+    Loss ``mean((-f(z) - (y - y_mean) / y_std)^2)``; ``project_()`` after every step keeps ``f`` convex, so the
+    prediction ``y_mean - y_std * f(z)`` stays concave. ``rescale``: set ``y_mean``/``y_std`` from ``y`` first
+    (default: only when the ICNN never saw labels). ``snapshot_every > 0``: keep copies every that many steps.
+    """
+    y = check_fit_inputs(z, y, steps, lr)
+    z = z.detach()
+    if rescale or (rescale is None and not bool(icnn.fitted)):
+        icnn.set_scaler(float(y.mean()), float(y.std()) if len(y) > 1 else 1.0)
+    target = icnn.standardise(y)
+    optimiser = torch.optim.Adam(icnn.parameters(), lr=lr)
+    icnn.train()
+    losses, snapshots = [], [copy.deepcopy(icnn).eval()] if snapshot_every > 0 else []
+    for step in range(1, steps + 1):
+        loss = F.mse_loss(-icnn(z), target)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        icnn.project_()
+        losses.append(float(loss.detach()))
+        if snapshot_every > 0 and (step % snapshot_every == 0 or step == steps):
+            snapshots.append(copy.deepcopy(icnn).eval())
+    icnn.eval()
+    return SurrogateFit(tuple(losses), tuple(snapshots))

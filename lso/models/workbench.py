@@ -18,36 +18,24 @@ fitted on the final latent space use ``fit_surrogate(..., reset=True, snapshot_e
 
 from __future__ import annotations
 
-import copy
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import torch
 from safetensors.torch import load_file
-from torch.nn import functional as F
 
 from lso.data.graphs import all_graphs, graphs_from_ops, ops_of
 from lso.errors import LsoError
 from lso.models.decoder import check_latents
 from lso.models.gvae import GVAE
-from lso.models.icnn import ICNN
+from lso.models.icnn import ICNN, SurrogateFit, check_fit_inputs, fit_icnn
 from lso.runs.format import RunFormatError, RunLayout, read_record
 from lso.space import Cell
 
 
 class RunLoadError(LsoError):
     """A run directory that lacks a file needed to load the model, or holds an unreadable one."""
-
-
-@dataclass(frozen=True)
-class SurrogateFit:
-    """Result of ``fit_surrogate``: the MSE (standardised units) per step ``[steps]`` and, when asked for, copies of
-    the ICNN every ``snapshot_every`` steps (the first is the starting ICNN, the last the final one)."""
-
-    losses: tuple[float, ...]
-    snapshots: tuple[ICNN, ...] = ()
 
 
 class LatentModel:
@@ -154,13 +142,7 @@ class LatentModel:
         e.g. a ``--labels 0`` run). ``snapshot_every > 0``: keep copies of the ICNN every that many steps (surfing).
         """
         z = self._latents(z).detach()
-        y = torch.as_tensor(y, dtype=z.dtype, device=self.device).reshape(-1)
-        if len(y) != len(z):
-            raise LsoError(f"fit_surrogate needs one score per latent: got {len(z)} latents and {len(y)} scores")
-        if not bool(torch.isfinite(y).all()):
-            raise LsoError("fit_surrogate scores have NaN or infinite entries")
-        if steps < 1 or lr <= 0:
-            raise LsoError(f"fit_surrogate needs steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
+        y = check_fit_inputs(z, y, steps, lr)  # before a reset, so a bad call leaves the surrogate as it was
         if reset:
             old = self.surrogate
             with torch.random.fork_rng(devices=[]):
@@ -168,24 +150,7 @@ class LatentModel:
                 self.surrogate = ICNN(self.latent_dim, _hidden(self.config)).to(self.device)
             self.surrogate.load_state_dict({**self.surrogate.state_dict(),
                                             **{k: old.state_dict()[k] for k in ("y_mean", "y_std", "fitted")}})
-        icnn = self.surrogate
-        if rescale or (rescale is None and not bool(icnn.fitted)):
-            icnn.set_scaler(float(y.mean()), float(y.std()) if len(y) > 1 else 1.0)
-        target = icnn.standardise(y)
-        optimiser = torch.optim.Adam(icnn.parameters(), lr=lr)
-        icnn.train()
-        losses, snapshots = [], [copy.deepcopy(icnn).eval()] if snapshot_every > 0 else []
-        for step in range(1, steps + 1):
-            loss = F.mse_loss(-icnn(z), target)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            icnn.project_()
-            losses.append(float(loss.detach()))
-            if snapshot_every > 0 and (step % snapshot_every == 0 or step == steps):
-                snapshots.append(copy.deepcopy(icnn).eval())
-        icnn.eval()
-        return SurrogateFit(tuple(losses), tuple(snapshots))
+        return fit_icnn(self.surrogate, z, y, steps=steps, lr=lr, rescale=rescale, snapshot_every=snapshot_every)
 
     def _latents(self, z: torch.Tensor) -> torch.Tensor:
         return check_latents(z, self.latent_dim).to(device=self.device, dtype=torch.float32)
