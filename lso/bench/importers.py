@@ -1,8 +1,10 @@
 """One-off conversion of benchmark files into lso tables: ``lso bench import KIND PATH --out TABLE``.
 
 Kinds: ``nb201-pth`` (official NAS-Bench-201 ``.pth``), ``nats-tss`` (official NATS-Bench topology folder), ``csv``
-(a table with ``index``, ``arch`` and metric columns). The result is a ``BenchmarkTable``; ``import_to_file`` saves
-it as Parquet atomically, so a failed import never replaces an existing table.
+(a table with ``index``, ``arch`` and metric columns): the result is a ``BenchmarkTable``. Kinds of other search
+spaces (``SPACE_IMPORT_KINDS``): ``nb101-tfrecord`` (official ``nasbench_only108.tfrecord``, read without
+TensorFlow) and ``darts-csv`` (a CSV or JSON of DARTS genotypes with metrics): the result is a ``SpaceTable``.
+``import_to_file`` saves either as Parquet atomically, so a failed import never replaces an existing table.
 
 A metric column that the source holds for only some of the imported architectures is dropped (tables hold no NaN);
 the dropped names are recorded in ``meta.extra['dropped']``. Every imported table stores the direction and scale
@@ -18,28 +20,37 @@ from typing import Mapping
 
 import pandas as pd
 
+from lso.bench.darts_genotypes import read_darts_genotypes
 from lso.bench.nats_tss import read_nats_tss
+from lso.bench.nb101_tfrecord import read_nb101_tfrecord
 from lso.bench.nb201_pth import read_nb201_pth
 from lso.bench.official import ALL_COLUMNS, OfficialRows
+from lso.bench.space_table import SpaceTable
 from lso.bench.table import BenchmarkTable, TableMeta
 from lso.jobs import Reporter
 from lso.errors import BenchmarkFileError
 
-IMPORT_KINDS: tuple[str, ...] = ("nb201-pth", "nats-tss", "csv")
+SPACE_IMPORT_KINDS: tuple[str, ...] = ("nb101-tfrecord", "darts-csv")
+"""Import kinds whose result is a ``SpaceTable`` (a space other than NAS-Bench-201)."""
+IMPORT_KINDS: tuple[str, ...] = ("nb201-pth", "nats-tss", "csv", *SPACE_IMPORT_KINDS)
 TABLE_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")
 
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read a file: training budget (200 or 12 epochs), unrestricted unpickling, the fidelity
-    to record for a CSV (official files state their own), and ``{metric: value}`` overrides of the inferred
-    direction ("max"/"min") and scale ("percent"/"fraction"/"raw") to store in the table."""
+    """How to read a file: training budget (``None``: the source's full budget, NB201 200 epochs (or 12), NB101
+    108 (or 4, 12, 36)), unrestricted unpickling, the fidelity to record for a CSV (official files state their own),
+    ``{metric: value}`` overrides of the inferred direction ("max"/"min") and scale ("percent"/"fraction"/"raw") to
+    store in the table, what to do with two rows of one cell in a DARTS file (``"error"`` or ``"mean"``), and
+    whether to check the data CRC of every TFRecord record (slow in pure Python; lengths are always checked)."""
 
-    epochs: int = 200
+    epochs: int | None = None
     trust_pickle: bool = False
     fidelity: str = ""
     directions: Mapping[str, str] = field(default_factory=dict)
     scales: Mapping[str, str] = field(default_factory=dict)
+    duplicates: str = "error"
+    verify_crc: bool = False
 
 
 def table_from_rows(rows: OfficialRows) -> BenchmarkTable:
@@ -68,20 +79,30 @@ def table_from_rows(rows: OfficialRows) -> BenchmarkTable:
 
 
 def import_table(kind: str, path: str | Path, options: ImportOptions = ImportOptions(), *,
-                 reporter: Reporter | None = None) -> BenchmarkTable:
+                 reporter: Reporter | None = None) -> BenchmarkTable | SpaceTable:
     """Read a benchmark file of the given kind into a table (nothing is written), with every metric's direction and
-    scale stored (``BenchmarkTable.with_metric_info``: ``MetricError`` for an override naming no metric).
-    ``reporter`` hears of every architecture an official reader has read (a CSV is read in one go)."""
+    scale stored (``with_metric_info``: ``MetricError`` for an override naming no metric). A ``BenchmarkTable``
+    for the NAS-Bench-201 kinds, a ``SpaceTable`` for ``SPACE_IMPORT_KINDS``. ``reporter`` hears of every
+    architecture an official NB201 reader has read, of the MB read of a TFRecord (a CSV is read in one go)."""
     return _read(kind, path, options, reporter).with_metric_info(options.directions, options.scales)
 
 
-def _read(kind: str, path: str | Path, options: ImportOptions, reporter: Reporter | None) -> BenchmarkTable:
+def _read(kind: str, path: str | Path, options: ImportOptions,
+          reporter: Reporter | None) -> BenchmarkTable | SpaceTable:
     if kind == "nb201-pth":
-        return table_from_rows(read_nb201_pth(path, epochs=options.epochs, trust=options.trust_pickle,
+        return table_from_rows(read_nb201_pth(path, epochs=options.epochs or 200, trust=options.trust_pickle,
                                               reporter=reporter))
     if kind == "nats-tss":
-        return table_from_rows(read_nats_tss(path, epochs=options.epochs, trust=options.trust_pickle,
+        return table_from_rows(read_nats_tss(path, epochs=options.epochs or 200, trust=options.trust_pickle,
                                              reporter=reporter))
+    if kind == "nb101-tfrecord":
+        if options.epochs not in (None, 4, 12, 36, 108):
+            raise BenchmarkFileError(f"NAS-Bench-101 trained for 4, 12, 36 or 108 epochs, not {options.epochs}")
+        return read_nb101_tfrecord(path, epochs=options.epochs or 108, verify_data_crc=options.verify_crc,
+                                   reporter=reporter)
+    if kind == "darts-csv":
+        return read_darts_genotypes(path, fidelity=options.fidelity, duplicates=options.duplicates,
+                                    reporter=reporter)
     if kind == "csv":
         path = Path(path)
         if path.suffix.lower() != ".csv":
@@ -95,7 +116,7 @@ def _read(kind: str, path: str | Path, options: ImportOptions, reporter: Reporte
 
 
 def import_to_file(kind: str, path: str | Path, out: str | Path, options: ImportOptions = ImportOptions(), *,
-                   reporter: Reporter | None = None) -> BenchmarkTable:
+                   reporter: Reporter | None = None) -> BenchmarkTable | SpaceTable:
     """Import ``path`` and save it as a Parquet table at ``out`` (atomic: an existing ``out`` survives a failure)."""
     out = Path(out)
     if out.suffix.lower() not in TABLE_SUFFIXES:

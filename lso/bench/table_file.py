@@ -18,6 +18,7 @@ from lso.bench.table_data import KEY_COLUMNS, TableMeta
 from lso.errors import BenchmarkFileError
 
 _META_KEY = b"lso.table"
+_SPACE_META_KEY = b"lso.space_table"  # lso.bench.space_table_file's key: such a file is not an NB201 table
 _DATASET_PREFIXES = {"cifar10": "cifar10", "cifar10valid": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16"}
 
 
@@ -48,6 +49,13 @@ def read_table_file(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, TableMe
             arrow = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as err:
             raise BenchmarkFileError(f"cannot read Parquet table {path} (truncated or corrupt?): {err}") from err
+        if _SPACE_META_KEY in (arrow.schema.metadata or {}):
+            try:
+                space = json.loads(arrow.schema.metadata[_SPACE_META_KEY]).get("space", "another")
+            except (ValueError, AttributeError):
+                space = "another"
+            raise BenchmarkFileError(f"{path} is a table of the {space} space (a SpaceTable): this takes "
+                                     "NAS-Bench-201 tables; search a space table with `lso search pool`")
         raw = (arrow.schema.metadata or {}).get(_META_KEY)
         meta = TableMeta()
         stored_checksum = ""

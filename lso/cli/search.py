@@ -1,4 +1,5 @@
-"""CLI: `lso search` (one search run) and `lso search compare` (methods x seeds -> table and plot)."""
+"""CLI: `lso search` (one search run), `lso search compare` (methods x seeds -> table and plot) and `lso search pool`
+(the same on a space table of NB101, DARTS...: ``lso.cli.pool``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help=_HELP, invoke_without_command=True, no_args_is_help=True)
     group.callback(invoke_without_command=True)(search)
     group.command("compare")(compare)
+    from lso.cli.pool import pool
+
+    group.command("pool")(pool)
     app.add_typer(group, name="search")
 
 

@@ -26,7 +26,8 @@ import torch
 from lso.jobs import Reporter
 from lso.models.space_vae import SpaceVAE, SpaceVAEConfig
 from lso.seeds import check_seed
-from lso.spaces import SearchSpace, get_space
+from lso.spaces import get_space
+from lso.spaces.sampling import sample_unique
 
 
 @dataclass(frozen=True)
@@ -45,19 +46,6 @@ class SpaceVAEResult:
     prior_samples: int
     train_seconds: float
     epoch_losses: tuple[float, ...]
-
-
-def sample_unique(space: SearchSpace, n: int, rng: np.random.Generator) -> list:
-    """``n`` cells of ``space`` with distinct ``canonical`` forms, drawn from ``rng`` in chunks."""
-    seen: set[str] = set()
-    out: list = []
-    while len(out) < n:
-        for cell in space.sample(max(64, n - len(out)), rng):
-            key = space.canonical(cell)
-            if key not in seen and len(out) < n:
-                seen.add(key)
-                out.append(cell)
-    return out
 
 
 def reconstruction_accuracy(model: SpaceVAE, cells: Sequence) -> float:

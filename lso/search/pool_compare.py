@@ -45,6 +45,17 @@ class PoolComparison:
                              "pool_best_report": float(self.pool.report.max())})
         return pd.DataFrame(rows)
 
+    def curves(self) -> pd.DataFrame:
+        """Best-so-far curves: one row per (method, queries) for 1..max budget, ``report_mean``/``report_std`` of
+        the incumbent over seeds."""
+        rows = []
+        for method, traces in self.traces.items():
+            for b in range(1, self.budgets[-1] + 1):
+                report = np.array([t.best_report(self.pool, b) for t in traces])
+                rows.append({"method": method, "queries": b, "report_mean": float(report.mean()),
+                             "report_std": float(report.std(ddof=1)) if len(report) > 1 else 0.0})
+        return pd.DataFrame(rows)
+
     def text(self) -> str:
         """The frame as a fixed-width table: one line per method, ``mean +- std`` per budget."""
         frame = self.frame()

@@ -13,6 +13,7 @@ from lso.spaces.protocol import (
     numpy_rng,
 )
 from lso.spaces.registry import SPACES, get_space
+from lso.spaces.sampling import sample_unique
 
 __all__ = [
     "SPACES",
@@ -28,4 +29,5 @@ __all__ = [
     "get_space",
     "make_graph",
     "numpy_rng",
+    "sample_unique",
 ]

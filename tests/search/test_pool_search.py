@@ -10,7 +10,7 @@ from lso.search.pool import PoolError, cell_features, nearest_unqueried, pool_of
 from lso.search.pool_compare import compare_on_pool
 from lso.search.pool_crlso import PoolCRLSOConfig, crlso_on_pool
 from lso.spaces import get_space
-from lso.models.space_vae_train import sample_unique
+from lso.spaces import sample_unique
 
 
 def synthetic_pool(space_name: str, n: int = 400, seed: int = 0):
@@ -109,3 +109,49 @@ def test_pool_search_runs_on_the_darts_space():
     trace = crlso_on_pool(pool, 25, 0, latents, PoolCRLSOConfig(fit_steps=30, initial=5))
     assert len(set(trace.rows)) == 25
     assert len(set(rea_on_pool(pool, 30, seed=0).rows)) == 30
+
+
+def test_lso_search_pool_compares_the_methods_on_a_space_table(tmp_path, capsys):
+    import json
+
+    from cli_runner import run_cli
+    from lso.bench.space_table import SpaceTable
+    from lso.bench.space_table_data import SpaceTableMeta
+
+    pool, _ = synthetic_pool("nb101", n=200)
+    rows = [(pool.space.to_string(c), {"toy_valid": float(v), "toy_test": float(t)})
+            for c, v, t in zip(pool.cells, pool.signal, pool.report)]
+    SpaceTable.from_rows("nb101", rows, SpaceTableMeta(space="nb101", dataset="toy")).save(tmp_path / "t.parquet")
+    argv = ["search", "pool", "--bench", str(tmp_path / "t.parquet"), "--seeds", "3", "--budgets", "10,30",
+            "--vae-train", "300", "--vae-epochs", "1", "--out", str(tmp_path / "cmp"), "--no-progress"]
+    assert run_cli(argv) == 0
+    out = capsys.readouterr().out
+    assert "nb101 pool of 200 cells, toy_test of the best-by-toy_valid cell" in out and "crlso" in out
+    summary = json.loads((tmp_path / "cmp" / "pool_comparison.json").read_text())
+    assert summary["space"] == "nb101" and summary["pool"] == 200 and summary["budgets"] == [10, 30]
+    assert summary["seeds"] == [0, 1, 2] and summary["space_vae"]["train_cells"] == 300
+    assert [(r["method"], r["budget"]) for r in summary["rows"]] == [
+        (m, b) for m in ("random", "rea", "crlso") for b in (10, 30)]
+    assert all(r["report_mean"] <= summary["pool_best_report"] for r in summary["rows"])
+    assert {p.name for p in (tmp_path / "cmp").iterdir()} == {
+        "pool_comparison.csv", "pool_comparison.md", "pool_comparison.json", "pool_curves.csv", "pool_curves.html"}
+    assert run_cli(argv[:-3] + ["--methods", "random", "--out", str(tmp_path / "cmp"), "--no-progress"]) == 0
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pool_comparison.md").write_text("mine")
+    assert run_cli(argv[:-3] + ["--out", str(tmp_path / "other")]) != 0
+    assert "not replacing it" in capsys.readouterr().err
+    assert run_cli(argv[:4] + ["--methods", "bogus", "--out", str(tmp_path / "x")]) != 0
+    assert "unknown pool search method" in capsys.readouterr().err
+
+
+def test_an_nb201_command_given_a_space_table_points_to_lso_search_pool(tmp_path, capsys):
+    from cli_runner import run_cli
+    from lso.bench.space_table import SpaceTable
+    from lso.bench.space_table_data import SpaceTableMeta
+
+    pool, _ = synthetic_pool("darts", n=5)
+    rows = [(pool.space.to_string(c), {"toy_valid": float(v)}) for c, v in zip(pool.cells, pool.signal)]
+    SpaceTable.from_rows("darts", rows, SpaceTableMeta(space="darts")).save(tmp_path / "d.parquet")
+    assert run_cli(["search", "--bench", str(tmp_path / "d.parquet"), "--method", "random", "--budget", "3",
+                    "--out", str(tmp_path / "r.json")]) != 0
+    assert "is a table of the darts space (a SpaceTable)" in capsys.readouterr().err
