@@ -1,4 +1,5 @@
-"""CLI: ``lso bench build`` -- train every unique NB201 cell with a protocol into a benchmark table.
+"""CLI: ``lso bench build`` -- train every unique NB201 cell with a protocol into a benchmark table, or a seeded
+sample of another space's cells (``--space nb101|darts --sample N``) into a space table.
 
 The ``bench`` group adds it with ``add_build_command(bench_app)``.
 """
@@ -34,26 +35,44 @@ def build(
                                         "(0 <= K < N), to split one build across machines; give each its own --cache "
                                         "and concatenate the caches' run lines afterwards."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar with ETA."),
+    space: str = typer.Option("nb201", "--space", help="Search space: nb201 (every cell), or nb101 / darts (a "
+                              "seeded sample of --sample cells; a space table)."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="Cells to train for --space nb101|darts: distinct "
+                                         "classes drawn with --sample-seed (a larger sample extends a smaller one)."),
+    sample_seed: int = typer.Option(0, "--sample-seed", help="Seed of the --sample draw."),
 ) -> None:
-    """Train every unique cell (isomorphic cells share one run), resumably, and write all 15,625 rows."""
+    """Train every unique cell (isomorphic cells share one run), resumably, and write all 15,625 rows; or, with
+    --space nb101|darts, a seeded sample of --sample cells of that space."""
     at_least(workers, "--workers", 0)
     at_least(limit, "--limit", 1)
     if workers is None:  # fill the CPU cores; small networks leave one process's GPU idle between kernel launches:
         # 8 processes kept an H200 92-95 % busy on mnist1d-v2 (15.1 runs/s)
         workers = (os.cpu_count() or 1) if device == "cpu" else min(8, os.cpu_count() or 1)
     shard_kn = _parse_shard(shard)
+    from lso.spaces import get_space
+
+    space = get_space(space).name
+    at_least(sample, "--sample", 1)
+    if space == "nb201" and sample is not None:
+        raise LsoError("--sample is for spaces too large to train whole (--space nb101|darts); an nb201 build "
+                       "trains every class (use --limit for part of them)")
+    if space != "nb201" and sample is None:
+        raise LsoError(f"the {space} space is too large to train whole: give --sample N (e.g. 2000)")
     chosen = get_protocol(protocol) if protocol else default_protocol(dataset)
     if chosen.dataset != dataset:
         raise LsoError(f"protocol {chosen.name!r} is for dataset {chosen.dataset!r}, not {dataset!r}")
     check_writable_file(out, ".parquet", what="table")
     cache_path = cache if cache is not None else out.with_name(out.stem + ".runs.jsonl")
-    check_cache(chosen, cache_path)
-    _check_replaceable(out, chosen, cache_path, limit, shard_kn)
+    check_cache(chosen, cache_path, space)
+    if space == "nb201":
+        _check_replaceable(out, chosen, cache_path, limit, shard_kn)
+    elif out.exists():
+        _check_space_replaceable(out, chosen, space)
     from lso.jobs import progress_bar
     from lso.nets.builder import BuildConfig, build_benchmark  # torch loads only when building
 
     config = BuildConfig(chosen, out, cache=cache, workers=workers, limit=limit, device=device, data_root=data_root,
-                         ray=ray, shard=shard_kn)
+                         ray=ray, shard=shard_kn, space=space, sample=sample, sample_seed=sample_seed)
     with os_errors("lso bench build"), progress_bar(f"training {chosen.name}", "run", enabled=progress) as reporter:
         report = build_benchmark(config, reporter=reporter)
     median = "-" if report.median_run_s is None else f"{report.median_run_s:.2f}s"
@@ -103,6 +122,20 @@ def _check_replaceable(out: Path, protocol: TrainProtocol, cache_path: Path, lim
         raise OutputError(f"{out} holds {len(existing):,} rows of protocol {protocol.name!r}, but the runs of the cache "
                           f"{cache_path} and this build give only {rows:,}: not replacing it (use the cache it was "
                           "built from, a larger --limit, or another --out)")
+
+
+def _check_space_replaceable(out: Path, protocol: TrainProtocol, space: str) -> None:
+    """An existing ``out`` of a sampled build may only be a space table of the same space and protocol (a larger
+    or equal sample of the same seed only adds rows; a smaller one is the user's choice)."""
+    from lso.bench.space_table import SpaceTable
+
+    try:
+        existing = SpaceTable.load(out)
+    except LsoError as err:
+        raise OutputError(f"{out} exists and is not an lso space table: not replacing it (choose another --out)") from err
+    if existing.meta.space != space or existing.meta.protocol != protocol.to_json():
+        raise OutputError(f"{out} holds a {existing.meta.space} table from {existing.meta.source or 'unknown source'}"
+                          f", not a {space} build of protocol {protocol.name!r}: not replacing it (choose another --out)")
 
 
 def _rows_after_build(protocol: TrainProtocol, cache_path: Path, limit: int | None,

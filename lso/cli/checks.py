@@ -195,9 +195,9 @@ def _check_weights(run: Path, config) -> None:
 
 
 # ----- run caches ----------------------------------------------------------------------------------------------------
-def check_cache(protocol, path: Path | None) -> None:
-    """A ``--cache`` file that ``lso.nets.cache.RunCache`` can open for ``protocol``: a new writable file, or an
-    lso training cache of that protocol whose every line is a run (binary files and missing fields are refused)."""
+def check_cache(protocol, path: Path | None, space: str = "nb201") -> None:
+    """A ``--cache`` file that ``lso.nets.cache.RunCache`` can open for ``protocol`` and ``space``: a new writable
+    file, or an lso training cache of both whose every line is a run (binary files and missing fields are refused)."""
     if path is None:
         return
     if path.is_dir():
@@ -210,7 +210,7 @@ def check_cache(protocol, path: Path | None) -> None:
     from lso.nets.cache import RunCache
 
     try:
-        RunCache(protocol, path)
+        RunCache(protocol, path, space=space)
     except LsoError:
         raise
     except UnicodeDecodeError as err:

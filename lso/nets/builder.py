@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from statistics import fmean, median
+from statistics import median
 from typing import Callable
 
 import torch
@@ -31,8 +31,10 @@ from lso.jobs import Reporter
 from lso.nets.cache import RunCache
 from lso.device import describe_device, resolve_device
 from lso.nets.protocol import TrainProtocol
+from lso.nets.space_build import cell_values, sampled_cells, space_table_from_cache
 from lso.nets.trainer import TrainResult, train_cell
 from lso.space import Cell, all_cells, unique_ids
+from lso.spaces import get_space
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class BuildConfig:
     per CPU (per GPU with a CUDA device); ``workers`` is then ignored. ``shard=(k, n)`` trains only the unique
     cells whose position in that order is ``k`` modulo ``n``: ``n`` builds (machines, or a CPU pool beside a GPU)
     share one protocol without Ray, each with its own cache, whose lines are then concatenated (header once).
+    ``space`` other than ``nb201`` (``nb101``, ``darts``) trains a seeded sample of ``sample`` distinct cells drawn
+    with ``sample_seed`` (``lso.nets.space_build``) and writes a ``SpaceTable``; ``limit`` and ``shard`` cut that
+    sample. Replicas and Ray are NB201-only.
     """
 
     protocol: TrainProtocol
@@ -57,6 +62,9 @@ class BuildConfig:
     data_root: Path | None = None
     ray: str | None = None
     shard: tuple[int, int] | None = None
+    space: str = "nb201"
+    sample: int | None = None
+    sample_seed: int = 0
 
     @property
     def cache_path(self) -> Path:
@@ -114,19 +122,7 @@ def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[
             if any(r is None for r in runs + test_runs):
                 by_key[key] = {}
                 continue
-            values = {
-                f"{ds}_train": fmean(r.train_acc for r in runs),
-                f"{ds}_valid": fmean(r.valid_acc for r in runs),
-                f"{ds}_test": fmean(r.test_acc for r in test_runs),
-            }
-            if len(runs) > 1 or protocol.test_seeds:
-                for r in runs:
-                    values[f"{ds}_valid_seed{r.seed}"] = r.valid_acc
-                for r in test_runs:
-                    values[f"{ds}_test_seed{r.seed}"] = r.test_acc
-            values["params"] = float(runs[0].params)
-            values["flops"] = float(runs[0].flops)
-            values["train_seconds"] = sum(r.wall_time_s for r in {id(r): r for r in runs + test_runs}.values())
+            values = cell_values(protocol, runs, test_runs)  # type: ignore[arg-type]
             by_key[key] = values
         if by_key[key]:
             rows.append({"index": index, "arch": cell.to_string(), **by_key[key]})
@@ -149,13 +145,15 @@ def table_from_cache(protocol: TrainProtocol, cache: RunCache, meta_extra: dict[
 _worker_data: dict[str, object] = {}
 
 
-def _worker_init(protocol: TrainProtocol, data_root: Path | None, device: str, parent: int | None = None) -> None:
+def _worker_init(protocol: TrainProtocol, data_root: Path | None, device: str, parent: int | None = None,
+                 space: str = "nb201") -> None:
     if parent is not None:
         die_with_parent(parent)
     torch.set_num_threads(1)  # one core per worker: the pool, not intra-op threads, fills the machine
     _worker_data["data"] = load_dataset(protocol.dataset, protocol.split_seed, data_root)
     _worker_data["protocol"] = protocol
     _worker_data["device"] = device
+    _worker_data["space"] = space
 
 
 def die_with_parent(parent: int, poll_s: float = 1.0) -> None:
@@ -183,8 +181,14 @@ def die_with_parent(parent: int, poll_s: float = 1.0) -> None:
 
 
 def _train_job(arch: str, protocol: TrainProtocol, data: ImageDataset, group: tuple[int, ...],
-               device: str | torch.device) -> list[TrainResult]:
-    """The runs of one job: one seed alone, or a group of seeds as copies of one network (``protocol.replicas``)."""
+               device: str | torch.device, space: str = "nb201") -> list[TrainResult]:
+    """The runs of one job: one seed alone, or a group of seeds as copies of one network (``protocol.replicas``);
+    a cell of another space than NB201 one seed at a time (``lso.nets.space_trainer``)."""
+    if space != "nb201":
+        from lso.nets.space_trainer import train_space_cell
+
+        other = get_space(space)
+        return [train_space_cell(other, other.parse(arch), protocol, seed, data, device) for seed in group]
     if protocol.replicas:
         from lso.nets.replicas import train_replicas
 
@@ -195,7 +199,8 @@ def _train_job(arch: str, protocol: TrainProtocol, data: ImageDataset, group: tu
 def _worker_job(arch: str, group: tuple[int, ...]) -> list[TrainResult]:
     data = _worker_data["data"]
     assert isinstance(data, ImageDataset)
-    return _train_job(arch, _worker_data["protocol"], data, group, _worker_data["device"])  # type: ignore[arg-type]
+    return _train_job(arch, _worker_data["protocol"], data, group, _worker_data["device"],  # type: ignore[arg-type]
+                      str(_worker_data["space"]))
 
 
 def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) -> BuildReport:
@@ -214,20 +219,28 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         raise LsoError(f"workers must be >= 0, got {config.workers}")
     # On a Ray cluster the nodes, not this process, must have the device.
     device = resolve_device(config.device) if config.ray is None else None
-    cache = RunCache(protocol, config.cache_path)
-    cells = representatives(config.limit, config.shard)
+    space = get_space(config.space)
+    cache = RunCache(protocol, config.cache_path, space=space.name)
+    if space.name == "nb201":
+        cells: list = representatives(config.limit, config.shard)
+    else:
+        if config.sample is None:
+            raise LsoError(f"the {space.name} space is too large to train whole: give the sample size (--sample N)")
+        if config.ray is not None or protocol.replicas:
+            raise LsoError(f"a {space.name} build trains one seed per job with --workers (no Ray, no replicas)")
+        cells = sampled_cells(space, config.sample, config.sample_seed, config.limit, config.shard)
     if protocol.replicas and config.ray is not None:
         raise LsoError("a protocol with replicas trains seed groups in one process: build it with --workers, not Ray")
     groups = protocol.seed_groups if protocol.replicas else tuple((s,) for s in protocol.all_seeds)
     # a job: one cell and the seeds trained together (one seed, or a whole group of copies)
-    pending = [(c.to_string(), g) for c in cells for g in groups
-               if any(cache.get(c.canonical(), s) is None for s in g)]
+    pending = [(space.to_string(c), g) for c in cells for g in groups
+               if any(cache.get(space.canonical(c), s) is None for s in g)]
     runs_cached = len(cells) * len(protocol.all_seeds) - sum(len(g) for _, g in pending)
     start = time.perf_counter()
     seconds: list[float] = []
 
     def done(result: TrainResult) -> None:
-        cache.put(Cell.from_string(result.arch).canonical(), result)
+        cache.put(space.canonical(space.parse(result.arch)), result)
         seconds.append(result.wall_time_s)
 
     finished = 0
@@ -251,7 +264,7 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
     elif config.workers == 0:
         data = load_dataset(protocol.dataset, protocol.split_seed, config.data_root) if pending else None
         for arch, group in pending:
-            for result in _train_job(arch, protocol, data, group, device):  # type: ignore[arg-type]
+            for result in _train_job(arch, protocol, data, group, device, space.name):  # type: ignore[arg-type]
                 done(result)
             advance()
     elif pending:
@@ -268,7 +281,11 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         "hardware": f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpu(s)".strip(),
         "torch": torch.__version__,
     }
-    table = table_from_cache(protocol, cache, extra)
+    if space.name == "nb201":
+        table = table_from_cache(protocol, cache, extra)
+    else:
+        extra.update(sample=str(config.sample), sample_seed=str(config.sample_seed))
+        table = space_table_from_cache(space, protocol, cache, cells, extra)
     rows = 0
     if table is not None:
         table.save(config.out)
@@ -283,7 +300,7 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         wall_time_s=wall,
         median_run_s=median(seconds) if seconds else None,
         workers=config.workers,
-        complete=rows == len(all_cells()),
+        complete=rows == (len(all_cells()) if space.name == "nb201" else len(cells)),
         failed_runs=tuple(failed),
     )
 
@@ -301,7 +318,7 @@ def _run_pool(config: BuildConfig, device: str, pending: list[tuple[str, tuple[i
         max_workers=config.workers,
         mp_context=get_context("spawn"),
         initializer=_worker_init,
-        initargs=(config.protocol, config.data_root, device, os.getpid()),
+        initargs=(config.protocol, config.data_root, device, os.getpid(), config.space),
     ) as pool:
         running: set[Future[list[TrainResult]]] = set()
         try:

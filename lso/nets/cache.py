@@ -1,6 +1,7 @@
 """The persistent cache of training runs: an append-only JSON-lines file, one protocol per file.
 
-Line 1 is the header ``{"lso_training_cache": 1, "protocol": {...}}``; every later line is one finished run
+Line 1 is the header ``{"lso_training_cache": 1, "protocol": {...}, "space": "nb101"}`` (no ``space``: NB201, as
+caches written before other spaces existed); every later line is one finished run
 ``{"key": <canonical form>, "seed": s, "result": {...TrainResult...}}``. A line is written whole and flushed to
 disk as soon as its run ends, so an interrupted run loses at most the runs in flight. A final line cut short by a
 kill is dropped (and the file repaired atomically) when the cache is opened again.
@@ -26,10 +27,12 @@ _HEADER_KEY = "lso_training_cache"
 
 
 class RunCache:
-    """Finished runs keyed by (canonical cell form, seed), mirrored to ``path`` when a path is given."""
+    """Finished runs keyed by (canonical cell form, seed), mirrored to ``path`` when a path is given; one protocol
+    and one search space (``space``, a registry name) per cache."""
 
-    def __init__(self, protocol: TrainProtocol, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, protocol: TrainProtocol, path: str | os.PathLike[str] | None = None, space: str = "nb201") -> None:
         self.protocol = protocol
+        self.space = space
         self.path = Path(path) if path is not None else None
         self._runs: dict[tuple[str, int], TrainResult] = {}
         if self.path is not None:
@@ -37,7 +40,8 @@ class RunCache:
                 self._load()
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._append({_HEADER_KEY: 1, "protocol": protocol.to_dict()})
+                header = {_HEADER_KEY: 1, "protocol": protocol.to_dict()}
+                self._append(header if space == "nb201" else {**header, "space": space})
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -82,6 +86,10 @@ class RunCache:
                 f"cache {self.path} was written for protocol {stored.name!r} ({stored.describe()}), not "
                 f"{self.protocol.name!r} ({self.protocol.describe()}): use another cache file"
             )
+        stored_space = records[0].get("space", "nb201")
+        if stored_space != self.space:
+            raise CacheError(f"cache {self.path} holds runs of the {stored_space} space, not {self.space}: use another "
+                             "cache file")
         for record in records[1:]:
             self._runs[(record["key"], int(record["seed"]))] = TrainResult.from_dict(record["result"])
         if tail:  # a write cut short by a kill: keep only whole lines

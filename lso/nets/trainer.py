@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
 import torch
+from torch import nn
 
 from lso.data.datasets import ImageDataset
 from lso.device import describe_device, resolve_device
@@ -70,17 +72,43 @@ def train_cell(
         DeviceError: when ``device`` names CUDA on a machine without it.
     """
     cell = Cell.parse(cell)
+    macro = data.macro(protocol.channels, protocol.cells_per_stage)
+    cost = flops(cell, macro) if data.spatial_dims == 2 else flops_1d(cell, macro)
+    return train_network(lambda: Network(cell, macro, dims=data.spatial_dims), cell.to_string(), protocol, data,
+                         seed, device, lambda _model: cost)
+
+
+def train_network(
+    build: Callable[[], nn.Module],
+    arch: str,
+    protocol: TrainProtocol,
+    data: ImageDataset,
+    seed: int,
+    device: str | torch.device = "cpu",
+    cost: Callable[[nn.Module], int] | None = None,
+) -> TrainResult:
+    """Train the network ``build()`` returns (``[B, C, ...] -> [B, classes]``) as ``train_cell`` trains NB201's:
+    the one recipe of every space's training oracle (``lso.nets.space_trainer``).
+
+    ``build`` runs inside ``torch.random.fork_rng`` seeded with ``seed`` (the initial weights), the batch order
+    comes from a ``torch.Generator`` seeded with ``seed``; the wall time covers building, training and
+    evaluating. ``arch`` is the string the result records; ``cost(model)`` its FLOPs (multiply-accumulates of one
+    example; 0 when ``cost`` is None), called on the trained model after the clock stops.
+
+    Raises:
+        DeviceError: when ``device`` names CUDA on a machine without it.
+        ProtocolError: when the protocol is for another dataset than ``data``.
+    """
     dev = resolve_device(device)
     if data.name != protocol.dataset:
         raise ProtocolError(f"protocol {protocol.name!r} is for dataset {protocol.dataset!r}, got data {data.name!r}")
-    macro = data.macro(protocol.channels, protocol.cells_per_stage)
     train = data.train if protocol.train_samples is None else data.train.head(protocol.train_samples)
     train, valid, test = train.to(dev), data.valid.to(dev), data.test.to(dev)
 
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Network(cell, macro, dims=data.spatial_dims).to(dev)
+        model = build().to(dev)
     figures = train_epochs(model, train, protocol, protocol.epochs, torch.Generator().manual_seed(seed))
     valid_acc, valid_loss = evaluate_split(model, valid)
     test_acc, test_loss = evaluate_split(model, test)
@@ -88,7 +116,7 @@ def train_cell(
         torch.cuda.synchronize(dev)
     wall = time.perf_counter() - start
     return TrainResult(
-        arch=cell.to_string(),
+        arch=arch,
         dataset=data.name,
         protocol=protocol.name,
         seed=int(seed),
@@ -100,7 +128,7 @@ def train_cell(
         test_acc=test_acc,
         test_loss=test_loss,
         params=count_params(model),
-        flops=flops(cell, macro) if data.spatial_dims == 2 else flops_1d(cell, macro),
+        flops=0 if cost is None else int(cost(model)),
         wall_time_s=wall,
         device=describe_device(dev),
     )

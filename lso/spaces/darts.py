@@ -252,8 +252,15 @@ class DartsSpace:
             edges += [(offset + node, offset + size - 1, concat) for node in CONCAT]
         return make_graph(range(2 * size), edges)
 
-    def num_params(self, cell: DartsGenotype) -> int:
-        raise NotImplementedError("the DARTS network is not built in lso yet (issue 18), so it has no parameter count")
+    def num_params(self, cell: DartsGenotype, channels: int = 32, layers: int = 8, num_classes: int = 10,
+                   in_channels: int = 3) -> int:
+        """Trainable parameters of the DARTS network around the genotype (``lso.spaces.darts_cost.darts_params``);
+        defaults: NB301's CIFAR-10 network (C=32, 8 cells). DARTS's own is channels=36, layers=20 (DARTS V2:
+        3,349,342)."""
+        from lso.spaces.darts_cost import darts_params  # it needs this module's constants
+
+        return darts_params(_genotype(cell), channels, layers, num_classes, in_channels)
 
     def flops(self, cell: DartsGenotype) -> int:
-        raise NotImplementedError("the DARTS network is not built in lso yet (issue 18), so it has no FLOPs count")
+        raise NotImplementedError("no analytic FLOPs count of the DARTS network yet: the training oracle measures "
+                                  "each trained network's (lso.nets.space_trainer.forward_macs)")

@@ -116,10 +116,10 @@ def test_graph_tensors_layout():
     assert g.edge_index[1].tolist() == sorted(g.edge_index[1].tolist())
 
 
-def test_the_space_cannot_be_listed_and_has_no_network_yet():
+def test_the_space_cannot_be_listed_and_counts_its_networks_parameters():
     assert num_genotypes() == (180 * 7**8) ** 2  # ~1.08e18
     with pytest.raises(SpaceTooLargeError, match="sample it"):
         SPACE.enumerate()
-    with pytest.raises(NotImplementedError):
-        SPACE.num_params(SPACE.parse(DARTS))
+    assert SPACE.num_params(SPACE.parse(DARTS)) == 871_786  # DARTS V1 in NB301's network (C=32, 8 cells)
+    assert SPACE.num_params(SPACE.parse(DARTS), channels=36, layers=20) == 3_169_414
     assert isinstance(SPACE, SearchSpace) and get_space("darts") is get_space("DARTS")

@@ -1,0 +1,69 @@
+"""Cost of the DARTS network around a genotype: its trainable parameters, counted without building it (pure
+arithmetic on the genotype; the network itself is ``lso.nets.darts_network.DartsNetwork``, whose torch count the
+tests compare with this one). Convolutions have no bias, BN has scale and shift, the linear layer has a bias.
+"""
+
+from __future__ import annotations
+
+from lso.spaces.darts import CONCAT, DartsGenotype
+from lso.spaces.protocol import SpaceError
+
+STEM_MULTIPLIER = 3
+"""The stem's channels per ``C`` (DARTS's ``stem_multiplier``)."""
+
+
+def reduction_layers(layers: int) -> tuple[int, ...]:
+    """The indices of the reduction cells among ``layers`` cells: ``layers // 3`` and ``2 * layers // 3`` (one
+    index when they coincide)."""
+    return tuple(sorted({layers // 3, 2 * layers // 3}))
+
+
+def check_network_sizes(channels: int, layers: int, num_classes: int, in_channels: int, dims: int) -> None:
+    """``SpaceError`` naming the first size that cannot form a DARTS network (non-positive, or ``dims`` not 1 or 2)."""
+    if dims not in (1, 2):
+        raise SpaceError(f"a network is for 1-D signals or 2-D images (dims 1 or 2), got dims {dims}")
+    for name, value in (("channels", channels), ("layers", layers), ("num_classes", num_classes),
+                        ("in_channels", in_channels)):
+        if value < 1:
+            raise SpaceError(f"a DARTS network needs {name} >= 1, got {value}")
+
+
+def _op_params(name: str, c: int, stride: int, dims: int) -> int:
+    """Weights of one op at ``c`` channels and ``stride`` (a ``k``-kernel has ``k**dims`` weights per channel pair)."""
+    if name in ("sep_conv_3x3", "sep_conv_5x5"):
+        return 2 * (c * int(name[-1]) ** dims + c * c + 2 * c)
+    if name in ("dil_conv_3x3", "dil_conv_5x5"):
+        return c * int(name[-1]) ** dims + c * c + 2 * c
+    if name == "skip_connect" and stride == 2:
+        return _factorized_reduce(c, c)
+    return 0  # pools, identity, none
+
+
+def _factorized_reduce(c_in: int, c_out: int) -> int:
+    return 2 * c_in * (c_out // 2) + 2 * c_out
+
+
+def darts_params(genotype: DartsGenotype, channels: int, layers: int, num_classes: int, in_channels: int,
+                 dims: int = 2) -> int:
+    """Trainable parameters of ``DartsNetwork(genotype, channels, layers, num_classes, in_channels, dims)``,
+    counted without building it (pure arithmetic: convolutions without bias, affine BNs, linear with bias).
+
+    DARTS V2 at ``channels=36, layers=20`` on CIFAR-10 gives 3,349,342, the ``param size = 3.349342MB`` DARTS's
+    evaluation logs (its count leaves the auxiliary head out, as this network does).
+    """
+    check_network_sizes(channels, layers, num_classes, in_channels, dims)
+    c_curr = STEM_MULTIPLIER * channels
+    total = in_channels * c_curr * 3**dims + 2 * c_curr
+    c_pp, c_p, c_curr = c_curr, c_curr, channels
+    reductions, reduction_prev = reduction_layers(layers), False
+    for i in range(layers):
+        reduction = i in reductions
+        if reduction:
+            c_curr *= 2
+        total += _factorized_reduce(c_pp, c_curr) if reduction_prev else c_pp * c_curr + 2 * c_curr
+        total += c_p * c_curr + 2 * c_curr
+        edges = genotype.reduce if reduction else genotype.normal
+        total += sum(_op_params(op, c_curr, 2 if reduction and src < 2 else 1, dims) for op, src in edges)
+        reduction_prev = reduction
+        c_pp, c_p = c_p, len(CONCAT) * c_curr
+    return total + c_p * num_classes + num_classes
