@@ -227,24 +227,17 @@ def import_(
     with os_errors("lso bench import"), progress_bar(f"reading {kind.value}", unit, enabled=progress) as reporter:
         table = import_to_file(kind.value, path, out, options, reporter=reporter)
     console = make_console()
-    if isinstance(table, SpaceTable):
-        console.print(
-            f"wrote [bold]{out}[/]: {len(table):,} cells of the {table.space.name} space from {table.meta.source}, "
-            f"{table.meta.fidelity or 'fidelity not stated'}; metrics: {', '.join(table.metrics)}",
-            highlight=False,
-        )
-        info = [table.metric_info(m) for m in table.metrics]
-        console.print("directions: " + ", ".join(f"{i.name} {i.direction} ({i.scale})" for i in info), highlight=False)
-        if table.meta.extra.get("duplicates"):
-            console.print(f"duplicates: {table.meta.extra['duplicates']}", highlight=False)
-        return
+    what = (f"{len(table):,} cells of the {table.space.name} space" if isinstance(table, SpaceTable)
+            else f"{len(table):,} cells ({table.num_unique:,} unique)")
     console.print(
-        f"wrote [bold]{out}[/]: {len(table):,} cells ({table.num_unique:,} unique) from {table.meta.source}, "
+        f"wrote [bold]{out}[/]: {what} from {table.meta.source}, "
         f"{table.meta.fidelity or 'fidelity not stated'}; metrics: {', '.join(table.metrics)}",
         highlight=False,
     )
     info = [table.metric_info(m) for m in table.metrics]
     console.print("directions: " + ", ".join(f"{i.name} {i.direction} ({i.scale})" for i in info), highlight=False)
+    if table.meta.extra.get("duplicates"):
+        console.print(f"duplicates: {table.meta.extra['duplicates']}", highlight=False)
     if table.meta.extra.get("dropped"):
         console.print(f"[yellow]dropped (incomplete in the source):[/] {table.meta.extra['dropped']}", highlight=False)
 

@@ -27,14 +27,6 @@ DARTS_V2 = DartsGenotype.from_string(
 SIZES = [(8, 5, 10, 1), (5, 4, 3, 2), (4, 1, 7, 3), (6, 8, 10, 3)]  # channels, layers, classes, in_channels
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_darts_v2_has_the_published_parameter_count() -> None:
     # DARTS's CIFAR-10 evaluation log: "param size = 3.349342MB" (C=36, 20 layers, auxiliary head not counted)
     assert count_params(DartsNetwork(DARTS_V2, 36, 20, 10, 3)) == 3_349_342

@@ -26,14 +26,6 @@ def _cells() -> list[Nb101Cell]:
             + Nb101Space(sampler="matrix").sample(8, np.random.default_rng(4)))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("macro", [Nb101Macro(), SMALL], ids=["benchmark", "small"])
 def test_param_count_equals_the_analytic_count(macro: Nb101Macro) -> None:
     cells = _cells()

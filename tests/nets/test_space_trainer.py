@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lso.errors import LsoError
-from lso.nets.darts_network import DartsNetwork, darts_params
+from lso.nets.darts_network import DartsNetwork
+from lso.spaces.darts_cost import darts_params
 from lso.nets.nb101_network import Nb101Network
 from lso.nets.network import Network, count_params
 from lso.nets.network1d import flops_1d
@@ -29,14 +30,6 @@ pytest.importorskip("mnist1d")
 from lso.data.datasets import load_dataset  # noqa: E402
 
 TINY = get_protocol("mnist1d-v2").with_(name="tiny", epochs=1, train_samples=64)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -33,15 +33,6 @@ A = Cell.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_
 A_TWIN = Cell.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_1x1~1|none~2|")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # The 2 cores are shared: intra-op threads fighting other processes slow tiny convs down many times over.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def digits():
     return load_dataset("digits")
