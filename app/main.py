@@ -16,6 +16,7 @@ PAGES = [
     st.Page("views/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("views/search.py", title="Search", icon=":material/travel_explore:"),
     st.Page("views/refine.py", title="Refine", icon=":material/call_split:"),
+    st.Page("views/spaces.py", title="Other spaces", icon=":material/hub:"),
 ]
 
 

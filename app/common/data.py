@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from lso.bench.default import CHECKOUT, DEFAULT_RUN, EMBEDDED, SHARED_NB201
+from lso.bench.space_table import SpaceTable
+from lso.bench.space_table_file import is_space_table_file
 from lso.bench.table import BenchmarkTable
 from lso.errors import MetricError
 
@@ -38,19 +40,37 @@ def workspace() -> Path:
     return root
 
 
+def _user_parquet() -> dict[str, Path]:
+    """Label -> path of the Parquet tables the user put into ``benchmarks_data/`` or the workspace (either kind:
+    NAS-Bench-201 tables and space tables); the first folder wins a label both have."""
+    found: dict[str, Path] = {}
+    for folder in (EMBEDDED.parent, workspace()):
+        for path in sorted(folder.glob("*.parquet")):
+            if path != EMBEDDED:
+                found.setdefault(f"imported {path.stem}", path)
+    return found
+
+
 def table_choices() -> dict[str, Path]:
-    """Label -> path of every table the app can offer: the embedded default, the shared NB201 tables beside the
-    checkout, and Parquet tables the user imported into ``benchmarks_data/`` or the workspace."""
+    """Label -> path of every NAS-Bench-201 table the app can offer: the embedded default, the shared NB201 tables
+    beside the checkout, and Parquet tables the user imported into ``benchmarks_data/`` or the workspace. Space
+    tables (NB101, DARTS: the Other spaces page) are left out, told apart by their schema alone (a fraction of a
+    millisecond per file, so the list is read afresh on every rerun)."""
     choices: dict[str, Path] = {}
     if EMBEDDED.exists():
         choices["embedded default"] = EMBEDDED
     for path in sorted(SHARED_NB201.parent.glob("nb201_*.csv")) if SHARED_NB201.parent.exists() else []:
         choices[f"NAS-Bench-201 {path.stem.removeprefix('nb201_')}"] = path
-    for folder in (EMBEDDED.parent, workspace()):
-        for path in sorted(folder.glob("*.parquet")):
-            if path != EMBEDDED:
-                choices.setdefault(f"imported {path.stem}", path)
+    for label, path in _user_parquet().items():
+        if not is_space_table_file(path):
+            choices.setdefault(label, path)
     return choices
+
+
+def space_table_choices() -> dict[str, Path]:
+    """Label -> path of the space tables (``lso.bench.SpaceTable``: NB101, DARTS...) in ``benchmarks_data/`` and the
+    workspace, labelled as ``table_choices`` labels imported tables."""
+    return {label: path for label, path in _user_parquet().items() if is_space_table_file(path)}
 
 
 def pick_table(key: str = "table") -> tuple[str, BenchmarkTable]:
@@ -92,6 +112,21 @@ def paired_index(table: BenchmarkTable, metric: str, split: str) -> int:
 @st.cache_resource(show_spinner="Loading the table...")
 def load_table(path: str) -> BenchmarkTable:
     return BenchmarkTable.load(path)
+
+
+def load_space_table(path: str) -> SpaceTable:
+    """``SpaceTable.load(path)``, cached per path and modification time (a rebuilt table is read again); raises its
+    ``BenchmarkFileError`` (missing, not a space table, checksum) for the page to show."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = 0  # SpaceTable.load names the problem
+    return _load_space_table(path, stamp)
+
+
+@st.cache_resource(show_spinner="Loading the space table...")
+def _load_space_table(path: str, stamp: int) -> SpaceTable:
+    return SpaceTable.load(path)
 
 
 @st.cache_resource(show_spinner="Loading the trained run...")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lso.bench.metric_columns import MetricColumns
 from lso.bench.metric_info import MetricInfo, infer_metric_info
 from lso.bench.space_table_data import (
     DUPLICATE_POLICIES,
@@ -35,7 +36,7 @@ from lso.bench.space_table_data import (
 )
 from lso.bench.space_table_file import is_space_table_file, read_space_table_file, write_space_table_file
 from lso.bench.table_data import data_checksum
-from lso.errors import ArchStringError, BenchmarkFileError, LsoError, MetricError
+from lso.errors import ArchStringError, BenchmarkFileError, LsoError
 from lso.spaces import SearchSpace
 from lso.spaces.protocol import shown
 
@@ -49,11 +50,13 @@ class CellNotFoundError(LsoError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class SpaceTable:
+class SpaceTable(MetricColumns):
     """Metrics of cells of one search space, one row per canonical form (module docstring).
 
     Build one with ``from_rows``, ``from_frame`` or ``load``; the constructor takes already checked columns.
     """
+
+    key_columns = KEY_COLUMNS
 
     def __init__(self, space: SearchSpace, frame: pd.DataFrame, meta: SpaceTableMeta) -> None:
         self._space = space
@@ -189,10 +192,6 @@ class SpaceTable:
         return self._space
 
     @property
-    def metrics(self) -> tuple[str, ...]:
-        return tuple(c for c in self._frame.columns if c not in KEY_COLUMNS)
-
-    @property
     def frame(self) -> pd.DataFrame:
         """A copy of the data: arch, canonical, metrics."""
         return self._frame.copy()
@@ -209,15 +208,6 @@ class SpaceTable:
         return [self._space.parse(a) for a in self._frame["arch"].tolist()]
 
     # ----- queries -----------------------------------------------------------------------------------------------
-    def require_metric(self, metric: str) -> None:
-        if metric not in self.metrics:
-            raise MetricError(f"metric {metric!r} is not in this table; it has: {', '.join(self.metrics) or 'none'}")
-
-    def values(self, metric: str) -> np.ndarray:
-        """The column ``metric`` as float64 ``[n]``, in row order."""
-        self.require_metric(metric)
-        return self._frame[metric].to_numpy(dtype=np.float64).copy()
-
     def row_of(self, cell: Any) -> int | None:
         """The row holding ``cell`` (a cell or official string) or a cell isomorphic to it; ``None`` when absent
         (also for a cell the space cannot hash, e.g. an NB101 cell whose input reaches no output)."""

@@ -24,6 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lso.bench.metric_columns import MetricColumns
 from lso.bench.metric_info import MetricInfo, infer_metric_info
 from lso.bench.table_data import KEY_COLUMNS, TableMeta, checked_metric_info, data_checksum, validated_frame
 from lso.bench.table_file import read_table_file, write_table_file
@@ -33,13 +34,15 @@ from lso.space import Cell, all_cells, index_of, unique_ids
 _NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
 
 
-class BenchmarkTable:
+class BenchmarkTable(MetricColumns):
     """A NAS benchmark as a table, queried by cell, official index or arch string.
 
     Build one with ``BenchmarkTable.load(path)`` (Parquet written by lso, or a CSV with ``index``/``arch`` columns),
     or ``BenchmarkTable.from_frame(frame, meta)``. Rows are sorted by official index. A table may hold only part
     of the space (e.g. a benchmark still being built); ``is_complete`` tells.
     """
+
+    key_columns = KEY_COLUMNS
 
     def __init__(self, frame: pd.DataFrame, meta: TableMeta, *, allow_nan: bool = False) -> None:
         self._frame = validated_frame(frame, allow_nan=allow_nan)
@@ -87,11 +90,6 @@ class BenchmarkTable:
         """A copy of the underlying frame (index, arch, unique_id, metrics...)."""
         return self._frame.copy()
 
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        """Names of the metric columns."""
-        return tuple(c for c in self._frame.columns if c not in KEY_COLUMNS)
-
     def __len__(self) -> int:
         return len(self._frame)
 
@@ -121,16 +119,6 @@ class BenchmarkTable:
         return [every[i] for i in self._frame["index"].to_numpy()]
 
     # ----- queries -----------------------------------------------------------------------------------------------
-    def require_metric(self, metric: str) -> None:
-        """Raise ``MetricError`` naming the available metrics when ``metric`` is not a column."""
-        if metric not in self.metrics:
-            raise MetricError(f"metric {metric!r} is not in this table; it has: {', '.join(self.metrics) or 'none'}")
-
-    def values(self, metric: str) -> np.ndarray:
-        """The column ``metric`` as float64, shape ``[n]``, in row order."""
-        self.require_metric(metric)
-        return self._frame[metric].to_numpy(dtype=np.float64).copy()
-
     def dense_values(self, metric: str) -> np.ndarray:
         """``metric`` over the whole space, shape ``[15625]``, indexed by official NAS-Bench-201 index.
 

@@ -69,7 +69,7 @@ _FINETUNE = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs after 
 _INNER = typer.Option(0.25, "--inner-mult", help="Start inner widths as a fraction of NB201's, in (0, 1].")
 _STAGE = typer.Option(0.5, "--stage-mult", help="Start stage widths as a fraction of NB201's, in (0, 1].")
 _GROUPS_OPTION = typer.Option(_GROUPS, "--groups", help="Width groups that grow (comma-separated).")
-_ROLLBACK = typer.Option(1.0, "--rollback-tolerance", min=0.0,
+_ROLLBACK = typer.Option(0.5, "--rollback-tolerance", min=0.0,
                          help="A round that lowers validation accuracy by more than this many points is retried with "
                               "half the step, then rolled back (recorded as rolled_back).")
 _NO_ROLLBACK = typer.Option(False, "--no-rollback", help="Keep every round, even one that lowers validation accuracy.")
@@ -85,7 +85,7 @@ _LINE_SEARCH = typer.Option(True, "--line-search/--fixed-step", help="Each round
 
 def _config(arch: str, dataset: str, method: str, rounds: int, budget_params: int | None, seed: int,
             protocol: str | None, finetune_epochs: int, inner_mult: float, stage_mult: float, groups: list[str],
-            rollback_tolerance: float | None = 1.0, start_epochs: int = 10, full_train_split: bool = True,
+            rollback_tolerance: float | None = 0.5, start_epochs: int = 10, full_train_split: bool = True,
             finetune_lr_mult: float = 0.3, line_search: bool = True) -> RefineConfig:
     """The ``RefineConfig`` of these options (imported here: torch loads only when a command runs)."""
     from lso.growth.refine import RefineConfig

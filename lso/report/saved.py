@@ -4,6 +4,7 @@ Layout, beside the training runs of the workspace (which ``lso.train.runs.list_r
 runs and it skips them)::
 
     WORKSPACE/searches/<YYYYmmdd-HHMMSS>_<method>_s<seed>/<method>.json   one RESULT.json per method of the plan
+    WORKSPACE/searches/<YYYYmmdd-HHMMSS>_pool_<space>/                     pool_comparison.*, pool_curves.* (lso.report.pool)
     WORKSPACE/refinements/<YYYYmmdd-HHMMSS>_<dataset>/                    rounds.csv, final.csv, results.json, html
     WORKSPACE/refinements/<YYYYmmdd-HHMMSS>_<dataset>_budgets/            budget_*.csv/txt/json, the figure
 
@@ -18,8 +19,10 @@ from pathlib import Path
 
 from lso.growth.refine.budgets import BudgetComparison
 from lso.growth.refine.compare import RefineComparison
+from lso.report.pool import write_pool_comparison
 from lso.report.refine import write_budget_comparison, write_refine_comparison
 from lso.search.plan import PlanOutcome
+from lso.search.pool_run import PoolRun
 
 KINDS = ("searches", "refinements")
 
@@ -53,6 +56,14 @@ def save_search(outcome: PlanOutcome, root: str | Path) -> Path:
     folder = _new_folder(Path(root), "searches", f"{plan.method}_s{plan.seed}")
     for result in outcome.results:
         result.save(folder / f"{result.method}.json")
+    return folder
+
+
+def save_pool_comparison(run: PoolRun, root: str | Path) -> Path:
+    """Write a search comparison on a space table (``lso.report.pool``, as ``lso search pool --out``) in a new folder
+    under ``root/searches``; returns the folder."""
+    folder = _new_folder(Path(root), "searches", f"pool_{run.comparison.pool.space.name}")
+    write_pool_comparison(run, folder)
     return folder
 
 

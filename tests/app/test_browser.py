@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "out" / "screenshots"
-PAGES = ("Benchmark", "Train", "Latent space", "Search", "Refine")
+PAGES = ("Benchmark", "Train", "Latent space", "Search", "Refine", "Other spaces")
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -196,3 +196,29 @@ def test_queries_follow_metric_directions() -> None:
     frame.loc[0, "cifar10_valid"] = -1.0  # a copy: the table is unchanged
     assert table.values("cifar10_valid")[0] == valid[0]
     assert list(table.frame.columns) == ["arch", "canonical", "cifar10_valid", "train_time"]
+
+
+def test_is_space_table_file_reads_the_schema_only(tmp_path) -> None:
+    from lso.space import cell_from_index
+
+    space_path = SpaceTable.from_rows("nb101", sample_rows(NB101, 30, 4)).save(tmp_path / "space.parquet")
+    BenchmarkTable.from_metrics({cell_from_index(i): {"acc": float(i)} for i in range(20)}).save(
+        tmp_path / "nb201.parquet")
+    pd.DataFrame({"arch": ["x"], "acc": [1.0]}).to_parquet(tmp_path / "plain.parquet")
+    (tmp_path / "junk.parquet").write_bytes(b"PAR1 not really")
+    (tmp_path / "folder.parquet").mkdir()
+    pd.DataFrame({"arch": ["x"]}).to_csv(tmp_path / "table.csv")
+    assert is_space_table_file(space_path) and is_space_table_file(str(space_path))
+    for other in ("nb201.parquet", "plain.parquet", "junk.parquet", "folder.parquet", "table.csv", "none.parquet"):
+        assert not is_space_table_file(tmp_path / other), other
+    # the data pages are not read: with them zeroed (the footer intact: its length is the 4 bytes before the
+    # closing "PAR1") the schema still says "space table", while loading the table fails
+    data = bytearray(space_path.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")
+    assert len(data) - 12 - footer > 1000  # there are data pages to zero
+    data[4:len(data) - 8 - footer] = bytes(len(data) - 12 - footer)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(bytes(data))
+    assert is_space_table_file(broken)
+    with pytest.raises(BenchmarkFileError):
+        SpaceTable.load(broken)

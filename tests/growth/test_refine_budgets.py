@@ -32,7 +32,7 @@ def digits():
 def test_defaults_train_the_start_to_a_plateau_on_the_whole_split_and_search_the_step():
     config = RefineConfig(ARCH)
     assert (config.start_epochs, config.full_train_split, config.line_search) == (10, True, True)
-    assert config.finetune_lr_mult == 0.3 and config.rollback_tolerance == 1.0 and config.retries == 1
+    assert config.finetune_lr_mult == 0.3 and config.rollback_tolerance == 0.5 and config.retries == 1
     assert config.round0_epochs == 10 and config.total_epochs == 10 + 3 * 1
     assert RefineConfig(ARCH, start_epochs=None).round0_epochs == config.train_protocol.epochs
     with pytest.raises(RefineError, match="start_epochs must be >= 1.*finetune_lr_mult must be in .0, 1."):

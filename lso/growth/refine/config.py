@@ -45,7 +45,8 @@ class RefineConfig:
         value_samples: first training examples (images or signals) used for the splitting statistics (>= 2).
         rollback_tolerance: a growth round that lowers validation accuracy by more than this many points is retried
             with half the step, then rolled back (the network before the split is kept; the round says
-            ``rolled_back``). None: never. Default 1 point: about the seed noise of a round on digits.
+            ``rolled_back``). None: never. Default 0.5 point, under the seed noise of the start network's validation
+            accuracy on digits (0.89: ``benchmarks/bench_rollback.py``).
         retries: halved-step retries before a round is rolled back (>= 0).
         start_epochs: epochs of round 0, the starting network's training (>= 1); None: the protocol's ``epochs``.
             Default 10: on digits' full train split the start network's valid accuracy plateaus there
@@ -84,7 +85,7 @@ class RefineConfig:
     route: str = "fast"
     steps: int = 8
     value_samples: int = 128
-    rollback_tolerance: float | None = 1.0
+    rollback_tolerance: float | None = 0.5
     retries: int = 1
     start_epochs: int | None = 10
     full_train_split: bool = True
