@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument("--finetune-lr-mult", type=float, default=0.3)
     parser.add_argument("--fixed-step", action="store_true", help="constant eps instead of the line search")
     parser.add_argument("--no-rollback", action="store_true")
+    parser.add_argument("--rollback-tolerance", type=float, default=RefineConfig.rollback_tolerance,
+                        help="points (RefineConfig's default unless given)")
     parser.add_argument("--inner-mult", type=float, default=0.25)
     parser.add_argument("--stage-mult", type=float, default=0.5)
     parser.add_argument("--groups", default=",".join(GROUPS), help="width groups that grow (comma-separated)")
@@ -93,7 +95,7 @@ def main() -> None:
     config = RefineConfig(args.arch, args.dataset, rounds=args.rounds, protocol=protocol,
                           start_epochs=args.start_epochs, finetune_epochs=args.finetune_epochs,
                           finetune_lr_mult=args.finetune_lr_mult, line_search=not args.fixed_step,
-                          rollback_tolerance=None if args.no_rollback else 1.0, inner_mult=args.inner_mult,
+                          rollback_tolerance=None if args.no_rollback else args.rollback_tolerance, inner_mult=args.inner_mult,
                           stage_mult=args.stage_mult, groups=tuple(g for g in args.groups.split(",") if g))
     data = load_dataset(args.dataset, split_seed=protocol.split_seed)
     t0 = time.perf_counter()

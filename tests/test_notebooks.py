@@ -21,7 +21,8 @@ nbclient = pytest.importorskip("nbclient")
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ("01_train_surrogate.ipynb", "02_search_latent_space.ipynb", "03_refine_a_cell.ipynb")
+NAMES = ("01_train_surrogate.ipynb", "02_search_latent_space.ipynb", "03_refine_a_cell.ipynb",
+         "04_other_spaces.ipynb")
 PLOTLY = "application/vnd.plotly.v1+json"
 CELL_TIMEOUT_S = 600
 
@@ -147,3 +148,19 @@ def test_refine_notebook(notebook_env):
     final = (notebook_env / "out" / "refine_digits" / "final.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in final[1:]] == ["s3d", "s2d", "random", "scratch"]
     print(f"03_refine_a_cell.ipynb: {seconds:.1f} s")
+
+
+@pytest.mark.slow
+def test_other_spaces_notebook(notebook_env):
+    book, seconds = _execute("04_other_spaces.ipynb", notebook_env)
+    titles = _figure_titles(book)
+    assert titles[0] == "digits_valid of 60 sampled NB101 cells", titles
+    assert titles[1].startswith("Best-so-far digits_test on a pool of 60 nb101 cells"), titles
+    text = _stdout(book)
+    assert "NB101 hash: 28cfc7874f6d200472e1a9dcd8650aa0 | parameters on CIFAR-10: 2,694,282" in text
+    assert "60 NB101 cells, 60 runs trained now" in text and "validity 1.000" in text
+    assert text.count("valid: True") == 3
+    for method in ("random", "rea", "crlso"):
+        assert f"\n{method} " in text, text
+    assert (notebook_env / "out" / "nb101_digits.parquet").exists()
+    print(f"04_other_spaces.ipynb: {seconds:.1f} s")
