@@ -70,9 +70,13 @@ class PoolComparison:
 def compare_on_pool(pool: Pool, methods: Mapping[str, PoolRunner], budgets: Sequence[int], seeds: Sequence[int], *,
                     reporter: Reporter | None = None) -> PoolComparison:
     """Run every method for every seed at ``max(budgets)`` on ``pool`` (module docstring)."""
-    budgets = tuple(sorted({pool.check_budget(b) for b in budgets}))
     if not budgets or not seeds or not methods:
         raise PoolError("compare_on_pool needs at least one budget, one seed and one method")
+    too_large = [b for b in budgets if isinstance(b, (int, np.integer)) and b > len(pool)]
+    if too_large:
+        raise PoolError(f"budget {max(too_large)} exceeds the pool's {len(pool)} cells: a search would query every "
+                        "cell (build a larger sample, or lower the budgets)")
+    budgets = tuple(sorted({pool.check_budget(b) for b in budgets}))
     traces: dict[str, tuple[PoolTrace, ...]] = {}
     total, done = len(methods) * len(seeds), 0
     for name, runner in methods.items():

@@ -102,6 +102,8 @@ def test_on_a_score_linear_in_the_latents_crlso_beats_random_and_rea_beats_rando
     assert frame.loc[("rea", 40), "report_mean"] > frame.loc[("random", 40), "report_mean"]
     text = comparison.text()
     assert text.splitlines()[0].split() == ["method", "@20", "@40"] and len(text.splitlines()) == 4
+    with pytest.raises(PoolError, match="budget 500 exceeds the pool's 400 cells"):
+        compare_on_pool(pool, methods, budgets=(20, 500), seeds=range(2))
 
 
 def test_pool_search_runs_on_the_darts_space():
