@@ -229,6 +229,7 @@ QUERY = ("query", "--dataset", "digits", "--arch", "|nor_conv_3x3~0|+|none~0|ski
 BUILD = ("bench", "build", "--dataset", "digits", "--protocol", "digits-fast", "--limit", "1", "--workers", "0",
          "--no-progress")
 DEMO = ("demo", "--bench", T, "--budget", "70", "--epochs", "1")
+POOL = ("search", "pool", "--methods", "random", "--seeds", "1", "--budgets", "5", "--no-progress")
 IMPORT = ("bench", "import", "csv", "{ws}/other.csv", "--no-progress")
 IMPORT_NB201 = ("bench", "import", "csv", str(NB201_CSV), "--no-progress")
 
@@ -469,6 +470,22 @@ CASES: list[Case] = [
     C("milenas-out-under-a-file", *MILENAS, "--out", "{ws}/other.csv/m.json"),
     C("milenas-out-read-only-place", *MILENAS, "--out", READ_ONLY + "/m.json"),
     C("milenas-out-read-only-folder", *MILENAS, "--out", "{ws}/ro/m.json", needs_non_root=True),
+    # ----- lso search pool, lso bench build --space --------------------------------------------------------------
+    C("pool-bench-nb201-table", *POOL, "--bench", T, "--out", "{ws}/pool", match="space table"),
+    C("pool-bench-missing", *POOL, "--bench", "{ws}/nope.parquet", "--out", "{ws}/pool"),
+    C("pool-bench-random-bytes", *POOL, "--bench", "{ws}/junk.parquet", "--out", "{ws}/pool",
+      prepare=_raw("junk.parquet", RANDOM_BYTES)),
+    C("pool-methods-unknown", *POOL[:2], "--methods", "nope", *POOL[4:], "--bench", T, "--out", "{ws}/pool"),
+    C("pool-budgets-zero", *POOL[:6], "--budgets", "0", "--bench", T, "--out", "{ws}/pool"),
+    C("pool-seeds-negative", *POOL[:4], "--seeds", "-3", *POOL[6:], "--bench", T, "--out", "{ws}/pool"),
+    C("pool-out-a-file", *POOL, "--bench", T, "--out", "{ws}/other.csv"),
+    C("pool-out-a-run", *POOL, "--bench", T, "--out", RUN),
+    C("build-space-without-sample", *BUILD, "--space", "nb101", "--out", "{ws}/s.parquet", match="--sample"),
+    C("build-space-unknown", *BUILD, "--space", "nb999", "--sample", "2", "--out", "{ws}/s.parquet",
+      match="unknown search space"),
+    C("build-sample-for-nb201", *BUILD, "--sample", "2", "--out", "{ws}/s.parquet", match="--sample"),
+    C("build-sample-zero", *BUILD, "--space", "nb101", "--sample", "0", "--out", "{ws}/s.parquet", match="--sample"),
+    C("build-space-out-an-nb201-table", *BUILD, "--space", "nb101", "--sample", "1", "--out", T),
     # ----- lso demo ----------------------------------------------------------------------------------------------
     C("demo-seed-negative", *DEMO, "--seed", "-1", "--out", "{ws}/demo", match="seed"),
     C("demo-seed-huge", *DEMO, "--seed", HUGE_SEED, "--out", "{ws}/demo", match="seed"),
