@@ -16,19 +16,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
-from lso.bench.darts_genotypes import read_darts_genotypes
 from lso.bench.nats_tss import read_nats_tss
-from lso.bench.nb101_tfrecord import read_nb101_tfrecord
 from lso.bench.nb201_pth import read_nb201_pth
 from lso.bench.official import ALL_COLUMNS, OfficialRows
-from lso.bench.space_table import SpaceTable
 from lso.bench.table import BenchmarkTable, TableMeta
 from lso.jobs import Reporter
 from lso.errors import BenchmarkFileError
+
+if TYPE_CHECKING:  # the space importers load torch (through lso.spaces): only when a space table is imported
+    from lso.bench.space_table import SpaceTable
 
 SPACE_IMPORT_KINDS: tuple[str, ...] = ("nb101-tfrecord", "darts-csv")
 """Import kinds whose result is a ``SpaceTable`` (a space other than NAS-Bench-201)."""
@@ -96,11 +96,15 @@ def _read(kind: str, path: str | Path, options: ImportOptions,
         return table_from_rows(read_nats_tss(path, epochs=options.epochs or 200, trust=options.trust_pickle,
                                              reporter=reporter))
     if kind == "nb101-tfrecord":
+        from lso.bench.nb101_tfrecord import read_nb101_tfrecord
+
         if options.epochs not in (None, 4, 12, 36, 108):
             raise BenchmarkFileError(f"NAS-Bench-101 trained for 4, 12, 36 or 108 epochs, not {options.epochs}")
         return read_nb101_tfrecord(path, epochs=options.epochs or 108, verify_data_crc=options.verify_crc,
                                    reporter=reporter)
     if kind == "darts-csv":
+        from lso.bench.darts_genotypes import read_darts_genotypes
+
         return read_darts_genotypes(path, fidelity=options.fidelity, duplicates=options.duplicates,
                                     reporter=reporter)
     if kind == "csv":

@@ -161,7 +161,8 @@ def _app() -> typer.Typer:
 def test_cli_writes_result_json(tmp_path):
     out = tmp_path / "RESULT.json"
     args = ["refine", "--arch", ARCH, "--dataset", "digits", "--method", "s2d", "--rounds", "2", "--budget-params",
-            "1000", "--seed", "1", "--out", str(out), "--device", "cpu", "--no-progress"]
+            "1000", "--seed", "1", "--out", str(out), "--device", "cpu", "--no-progress",
+            "--no-rollback"]  # every round grows here (a rolled-back round would split nothing)
     runner = CliRunner()
     bad = runner.invoke(_app(), args)
     assert isinstance(bad.exception, RefineError) and "below the starting network" in str(bad.exception)
