@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LsoError(Exception):
     """Base class of every error lso raises on purpose (bad input, missing files, wrong devices)."""
@@ -20,3 +22,9 @@ class MetricError(LsoError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain.
         return str(self.args[0]) if self.args else ""
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for one-line error messages."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from lso.bench.default import CHECKOUT, DEFAULT_RUN, EMBEDDED, SHARED_NB201
-from lso.bench.space_table import SpaceTable
 from lso.bench.space_table_file import is_space_table_file
 from lso.bench.table import BenchmarkTable
 from lso.errors import MetricError
 
 if TYPE_CHECKING:  # torch and torch-geometric load only when a page needs a model: the Benchmark page opens faster
+    from lso.bench.space_table import SpaceTable  # (through lso.spaces: only the Other spaces page loads one)
     from lso.models.workbench import LatentModel
 
 
@@ -126,6 +126,8 @@ def load_space_table(path: str) -> SpaceTable:
 
 @st.cache_resource(show_spinner="Loading the space table...")
 def _load_space_table(path: str, stamp: int) -> SpaceTable:
+    from lso.bench.space_table import SpaceTable
+
     return SpaceTable.load(path)
 
 

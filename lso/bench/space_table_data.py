@@ -9,15 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from lso.bench.metric_info import MetricInfo
-from lso.errors import ArchStringError, BenchmarkFileError, LsoError
-from lso.spaces import SearchSpace, get_space
-from lso.spaces.protocol import shown
+from lso.errors import ArchStringError, BenchmarkFileError, LsoError, shown
+
+if TYPE_CHECKING:  # lso.spaces imports torch: loaded only when a table's cells are checked (resolve_space)
+    from lso.spaces import SearchSpace
 
 KEY_COLUMNS: tuple[str, ...] = ("arch", "canonical")
 DUPLICATE_POLICIES: tuple[str, ...] = ("error", "mean")
@@ -89,6 +90,8 @@ def _metric_info(metric: str, value: object) -> MetricInfo:
 
 def resolve_space(space: SearchSpace | str, meta: SpaceTableMeta | None) -> SearchSpace:
     """The space object for ``space`` (a name is looked up in the registry), checked against ``meta.space``."""
+    from lso.spaces import SearchSpace, get_space
+
     obj = get_space(space) if isinstance(space, str) else space
     if not isinstance(obj, SearchSpace):
         raise LsoError(f"a space table needs a SearchSpace or a space name, got {type(space).__name__}")

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import torch
 
-from lso.errors import LsoError
+from lso.errors import LsoError, shown  # noqa: F401  (shown: the spaces' error lines use it from here)
 
 C = TypeVar("C")
 
@@ -113,12 +113,6 @@ def check_count(n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise SpaceError(f"a sample size must be an integer >= 0, got {n!r}")
     return int(n)
-
-
-def shown(text: Any, limit: int = 80) -> str:
-    """``repr(text)`` cut to ``limit`` characters, for one-line error messages."""
-    r = repr(text)
-    return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
 @runtime_checkable

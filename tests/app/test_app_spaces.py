@@ -123,3 +123,14 @@ def test_nb201_pages_do_not_offer_space_tables(space_workspace: Path):
     at.text_input(key="spaces_path").input(str(space_workspace / "toy.parquet")).run()
     assert not at.exception and len(at.error) == 1 and "not an lso space table" in at.error[0].value
     assert not [b for b in at.button if b.label == "Compare searches"]  # the page stopped before the inputs
+
+
+def test_the_table_pickers_do_not_load_torch():
+    """Telling space tables apart reads a schema only: the Benchmark page's imports never wait for torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, 'app'); import common.data; "
+            "from lso.bench.space_table_file import is_space_table_file; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "False", out.stderr
