@@ -14,9 +14,13 @@ the square root of the seeds), the share of unique cells within one noise std of
 has (split into valid and test seeds the same way); ``--curse 10`` retrains the table's top 10 unique cells by
 valid with the extra seeds (the winner's curse: their fresh test against the table's); ``--random-search 20`` runs
 random search for 300 queries on 20 seeds and says whether its median reaches the best-by-valid cell's test.
+``--extra-spread`` trains the extra seeds on cells spread over the whole space (every k-th class in official order,
+about ``--sample`` of them) instead of the first ``--sample`` classes, which share their first edges.
 
     .venv/bin/python benchmarks/bench_default.py benchmarks_data/default.parquet --extra-seeds 2 3 --workers 2
     .venv/bin/python benchmarks/bench_default.py v2.parquet --extra-seeds $(seq 16 31) --curse 10 --random-search 20
+    .venv/bin/python benchmarks/bench_default.py v2.parquet --extra-seeds $(seq 16 31) --extra-spread \
+        --json out/default_spread/datasheet.json
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ def main() -> None:
     parser.add_argument("table", type=Path)
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument("--extra-seeds", type=int, nargs="+", default=None)
+    parser.add_argument("--extra-spread", action="store_true",
+                        help="train the extra seeds on --sample cells spread over the whole space (every k-th class "
+                             "in official order) instead of the first --sample classes")
     parser.add_argument("--curse", type=int, default=0, help="retrain the top N unique cells by valid (extra seeds)")
     parser.add_argument("--random-search", type=int, default=0, help="seeds of random search at 300 queries")
     parser.add_argument("--device", default="cpu")
@@ -97,7 +104,8 @@ def main() -> None:
         extra = _extra_protocol(protocol, args.extra_seeds)
         extra_out = args.json.parent / "extra_seeds.parquet"
         with progress_bar(f"training {extra.name}", "run") as reporter:
-            build_benchmark(BuildConfig(extra, extra_out, workers=args.workers, limit=args.sample), reporter=reporter)
+            where = ({"shard": (0, table.num_unique // args.sample)} if args.extra_spread else {"limit": args.sample})
+            build_benchmark(BuildConfig(extra, extra_out, workers=args.workers, **where), reporter=reporter)
         other = BenchmarkTable.load(extra_out).frame.drop_duplicates("unique_id").set_index("unique_id")
         mine = frame.set_index("unique_id").loc[other.index]
         res = {}
@@ -111,7 +119,9 @@ def main() -> None:
             }
             print(f"{split}: two independent tables agree with Spearman {res[split]['mean_vs_mean']:.3f} on "
                   f"{len(other)} cells (single seeds {first} vs {other_first}: {res[split]['single_seed']:.3f})")
-        out["extra_seeds"] = {"seeds": list(args.extra_seeds), "cells": len(other), **res}
+        out["extra_seeds"] = {"seeds": list(args.extra_seeds), "cells": len(other),
+                              "cells_from": "spread over the space" if args.extra_spread else "first in official order",
+                              **res}
         if args.curse:
             out["winners_curse"] = _winners_curse(table, frame, extra, args.curse, args.json.parent, args.device)
     if args.random_search:
