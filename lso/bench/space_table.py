@@ -36,9 +36,8 @@ from lso.bench.space_table_data import (
 )
 from lso.bench.space_table_file import is_space_table_file, read_space_table_file, write_space_table_file
 from lso.bench.table_data import data_checksum
-from lso.errors import ArchStringError, BenchmarkFileError, LsoError
+from lso.errors import ArchStringError, BenchmarkFileError, LsoError, shown
 from lso.spaces import SearchSpace
-from lso.spaces.protocol import shown
 
 _NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
 

@@ -28,7 +28,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from lso.errors import ArchStringError
+from lso.errors import ArchStringError, shown
 from lso.spaces.protocol import (
     CellGraph,
     SpaceError,
@@ -36,7 +36,6 @@ from lso.spaces.protocol import (
     check_count,
     make_graph,
     numpy_rng,
-    shown,
 )
 
 PRIMITIVES: tuple[str, ...] = (

@@ -26,7 +26,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from lso.errors import ArchStringError
+from lso.errors import ArchStringError, shown
 from lso.jobs import Reporter
 from lso.spaces import nb101_graph as graph
 from lso.spaces.nb101_cost import Nb101Macro, network_params
@@ -36,7 +36,6 @@ from lso.spaces.protocol import (
     check_count,
     make_graph,
     numpy_rng,
-    shown,
 )
 
 INPUT, OUTPUT = "input", "output"

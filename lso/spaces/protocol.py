@@ -28,7 +28,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 import numpy as np
 import torch
 
-from lso.errors import LsoError, shown  # noqa: F401  (shown: the spaces' error lines use it from here)
+from lso.errors import LsoError
 
 C = TypeVar("C")
 
