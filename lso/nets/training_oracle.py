@@ -1,6 +1,6 @@
 """The training oracle: answers "what is this cell's score" by training it, with a persistent cache.
 
-Isomorphic cells (same ``Cell.canonical()``) share one set of runs. ``signal`` is the validation accuracy and
+Isomorphic cells (same ``Cell.canonical()``; in another space, the same ``space.canonical``) share one set of runs. ``signal`` is the validation accuracy and
 ``report`` the test accuracy, each the mean over the protocol's seeds (percent; the test figure over its
 ``test_seeds`` when it has them: other runs), named ``<dataset>_valid`` and ``<dataset>_test`` like the columns of
 a benchmark table, so a complete cache is a table.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from statistics import fmean
+from typing import Any
 
 import torch
 
@@ -18,9 +19,11 @@ from lso.data.datasets import ImageDataset, load_dataset
 from lso.nets.cache import RunCache
 from lso.device import resolve_device
 from lso.nets.protocol import TrainProtocol
-from lso.nets.trainer import TrainResult, train_cell
+from lso.nets.space_trainer import train_space_cell
+from lso.nets.trainer import TrainResult
 from lso.oracle import Evaluation
 from lso.space import Cell
+from lso.spaces import get_space
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class CellRecord:
     ``test_runs`` are the runs of ``test_seeds`` (empty when the protocol has none: the test figure is then the
     mean over ``runs``)."""
 
-    cell: Cell
+    cell: Any
     runs: tuple[TrainResult, ...]
     test_runs: tuple[TrainResult, ...] = ()
 
@@ -60,6 +63,12 @@ class TrainingOracle:
         device: ``auto``, ``cpu`` or ``cuda[:k]``, resolved once here (a missing CUDA raises ``DeviceError``).
         data: the loaded dataset, to share one copy; loaded from the registry when None.
         data_root: folder of dataset files, for datasets that need one (CIFAR).
+        space: the search space of the cells (a registry name): ``nb201`` (``Cell``), or ``nb101`` / ``darts``,
+            whose cells are trained one seed at a time by ``lso.nets.space_trainer.train_space_cell``.
+
+    Raises:
+        SpaceError: for an unknown space.
+        CacheError: for a cache of another protocol or space.
     """
 
     def __init__(
@@ -69,10 +78,12 @@ class TrainingOracle:
         device: str | torch.device = "cpu",
         data: ImageDataset | None = None,
         data_root: str | os.PathLike[str] | None = None,
+        space: str = "nb201",
     ) -> None:
         self.protocol = protocol
+        self.space = get_space(space)
         self.device = resolve_device(device)
-        self._cache = RunCache(protocol, cache)
+        self._cache = RunCache(protocol, cache, space=self.space.name)
         self._data = data
         self._data_root = data_root
         self.trained = 0  # runs trained by this instance (cache hits excluded)
@@ -97,28 +108,30 @@ class TrainingOracle:
             self._data = load_dataset(self.protocol.dataset, self.protocol.split_seed, self._data_root)
         return self._data
 
-    def lookup(self, cell: Cell | str) -> CellRecord | None:
-        """The cached record of ``cell`` when every seed is cached, else None (never trains)."""
-        cell = Cell.parse(cell)
-        key = cell.canonical()
+    def _parse(self, cell: Any) -> Any:
+        if self.space.name == "nb201":
+            return Cell.parse(cell)
+        return self.space.parse(cell) if isinstance(cell, str) else cell
+
+    def lookup(self, cell: Any) -> CellRecord | None:
+        """The cached record of ``cell`` (a cell of the space or its string) when every seed is cached, else None
+        (never trains)."""
+        cell = self._parse(cell)
+        key = self.space.canonical(cell)
         runs = [self._cache.get(key, s) for s in self.protocol.all_seeds]
         if any(r is None for r in runs):
             return None
         k = len(self.protocol.seeds)
         return CellRecord(cell, tuple(runs[:k]), tuple(runs[k:]))  # type: ignore[arg-type]
 
-    def record(self, cell: Cell | str) -> CellRecord:
+    def record(self, cell: Any) -> CellRecord:
         """All runs of ``cell``, training (and caching) the seeds not cached yet."""
-        cell = Cell.parse(cell)
-        key = cell.canonical()
-        for group in self.protocol.seed_groups if self.protocol.replicas else ((s,) for s in self.protocol.all_seeds):
+        cell = self._parse(cell)
+        key = self.space.canonical(cell)
+        grouped = self.protocol.replicas and self.space.name == "nb201"  # replicas train NB201 networks only
+        for group in self.protocol.seed_groups if grouped else ((s,) for s in self.protocol.all_seeds):
             if any(self._cache.get(key, seed) is None for seed in group):
-                if self.protocol.replicas:
-                    from lso.nets.replicas import train_replicas
-
-                    results = train_replicas(cell, self.protocol, self.data, group, self.device)
-                else:
-                    results = [train_cell(cell, self.protocol, self.data, group[0], self.device)]
+                results = self._train(cell, group, grouped)
                 for run in results:
                     self._cache.put(key, run)
                 self.trained += len(results)
@@ -126,7 +139,15 @@ class TrainingOracle:
         assert record is not None  # every seed is cached now
         return record
 
-    def evaluate(self, cell: Cell) -> Evaluation:
+    def _train(self, cell: Any, group: tuple[int, ...], grouped: bool) -> list[TrainResult]:
+        """The runs of ``group``'s seeds: one grouped network of replicas, or one run of its single seed."""
+        if grouped:
+            from lso.nets.replicas import train_replicas
+
+            return train_replicas(cell, self.protocol, self.data, group, self.device)
+        return [train_space_cell(self.space, cell, self.protocol, group[0], self.data, self.device)]
+
+    def evaluate(self, cell: Any) -> Evaluation:
         """Mean validation (signal) and test (report) accuracy over the protocol's seeds, in percent."""
         rec = self.record(cell)
         return Evaluation(cell=rec.cell, signal=rec.valid_acc, report=rec.test_acc)

@@ -12,6 +12,9 @@ VARIANTS: tuple[str, ...] = ("milenas", "darts")
 """The architecture updates ``MilenasConfig.method`` chooses between: ``milenas``, the mixed-level alpha gradient;
 ``darts``, first-order DARTS (validation gradient only). Not search methods of the registry."""
 
+SEARCH_SPACES: tuple[str, ...] = ("nb201", "darts")
+"""The spaces with a supernet: ``nb201`` (``lso.nets.supernet``) and ``darts`` (``lso.nets.darts_supernet``)."""
+
 
 class MilenasError(LsoError):
     """Invalid MiLeNAS settings or a result file that cannot be read."""
@@ -21,6 +24,10 @@ class MilenasError(LsoError):
 class MilenasConfig:
     """One differentiable search. Defaults are the MiLeNAS paper's settings and NAS-Bench-201's search model
     (C=16, N=5, batch 64, 50 epochs).
+
+    ``space`` (one of ``SEARCH_SPACES``) chooses the supernet: NB201's (C channels, N cells per stage) or DARTS's
+    (C channels, ``3N + 2`` cells, as ``lso.nets.space_trainer.network_for`` builds the DARTS network; DARTS's own
+    search model is C=16, N=2).
 
     Weights: SGD(``w_lr``, momentum ``w_momentum``, weight decay ``w_weight_decay``), the rate annealed per epoch
     by cosine from ``w_lr`` to ``w_lr_min``, gradient norm clipped at ``grad_clip`` (None: no clipping).
@@ -48,12 +55,15 @@ class MilenasConfig:
     alpha_weight_decay: float = 1e-3
     split_seed: int = 0
     train_samples: int | None = None
+    space: str = "nb201"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "alpha_betas", tuple(float(b) for b in self.alpha_betas))
         problems = []
         if self.method not in VARIANTS:
             problems.append(f"method must be one of {', '.join(VARIANTS)}, got {self.method!r}")
+        if self.space not in SEARCH_SPACES:
+            problems.append(f"space must be one of {', '.join(SEARCH_SPACES)}, got {self.space!r}")
         if self.epochs < 1:
             problems.append(f"epochs must be >= 1, got {self.epochs}")
         problems += network_size_problems(self.batch_size, self.channels, self.cells_per_stage)

@@ -16,6 +16,8 @@ from lso.oracle import Evaluation
 from lso.search.milenas.collapse import is_collapsed, parameter_free_edges
 from lso.search.milenas.config import MilenasConfig, MilenasError
 from lso.space import Cell
+from lso.spaces import get_space
+from lso.spaces.darts import DartsGenotype
 
 
 @dataclass(frozen=True)
@@ -36,19 +38,20 @@ class SearchEpoch:
 class MilenasResult:
     """One search run.
 
-    ``alpha_history[e]`` is ``alpha`` ``[6][5]`` (logits) after epoch ``e`` with entry 0 the initial value, so it
-    has ``epochs + 1`` entries, as has ``cell_history`` (the argmax cell at each); ``epoch_stats`` has one
+    ``alpha_history[e]`` is ``alpha`` (logits; NB201 ``[6][5]``, DARTS ``[28][8]``) after epoch ``e`` with entry 0 the
+    initial value, so it has ``epochs + 1`` entries, as has ``cell_history`` (the derived cell at each; a ``Cell``
+    or, for ``config.space == "darts"``, a ``DartsGenotype``); ``epoch_stats`` has one
     ``SearchEpoch`` per epoch. ``evaluation`` is the oracle's answer for ``cell`` (None when no oracle was given).
     ``search_seconds`` excludes the oracle.
     """
 
     config: MilenasConfig
-    cell: Cell
+    cell: Cell | DartsGenotype
     evaluation: Evaluation | None
     signal_name: str | None
     report_name: str | None
     alpha_history: tuple[tuple[tuple[float, ...], ...], ...]
-    cell_history: tuple[Cell, ...]
+    cell_history: tuple[Cell | DartsGenotype, ...]
     epoch_stats: tuple[SearchEpoch, ...]
     search_seconds: float
     oracle_seconds: float
@@ -66,7 +69,7 @@ class MilenasResult:
 
     @property
     def parameter_free_edges(self) -> int:
-        """Number of the derived cell's 6 edges carrying a parameter-free op."""
+        """Number of the derived cell's edges (NB201: 6, DARTS: 16) carrying a parameter-free op."""
         return parameter_free_edges(self.cell)
 
     @property
@@ -77,10 +80,12 @@ class MilenasResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``RESULT.json`` fields (their names are read by other tools: keep them)."""
         ev = self.evaluation
+        space = get_space(self.config.space)
         return {
             "method": self.config.method,
+            "space": self.config.space,
             "seed": self.seed,
-            "arch": self.cell.to_string(),
+            "arch": space.to_string(self.cell),
             "signal_name": self.signal_name,
             "report_name": self.report_name,
             "signal": None if ev is None else ev.signal,
@@ -94,7 +99,7 @@ class MilenasResult:
             "torch_version": self.torch_version,
             "config": self.config.to_dict(),
             "alpha_history": [[list(row) for row in alpha] for alpha in self.alpha_history],
-            "cell_history": [c.to_string() for c in self.cell_history],
+            "cell_history": [space.to_string(c) for c in self.cell_history],
             "epoch_stats": [asdict(e) for e in self.epoch_stats],
         }
 
@@ -106,16 +111,18 @@ class MilenasResult:
             MilenasError: for a missing field or a value of the wrong kind.
         """
         try:
-            cell = Cell.from_string(data["arch"])
+            config = MilenasConfig.from_dict(data["config"])
+            space = get_space(config.space)
+            cell = space.parse(data["arch"])
             evaluation = None if data["signal"] is None else Evaluation(cell, float(data["signal"]), float(data["report"]))
             return cls(
-                config=MilenasConfig.from_dict(data["config"]),
+                config=config,
                 cell=cell,
                 evaluation=evaluation,
                 signal_name=data["signal_name"],
                 report_name=data["report_name"],
                 alpha_history=tuple(tuple(tuple(float(v) for v in row) for row in a) for a in data["alpha_history"]),
-                cell_history=tuple(Cell.from_string(s) for s in data["cell_history"]),
+                cell_history=tuple(space.parse(s) for s in data["cell_history"]),
                 epoch_stats=tuple(SearchEpoch(**e) for e in data["epoch_stats"]),
                 search_seconds=float(data["search_seconds"]),
                 oracle_seconds=float(data["oracle_seconds"]),

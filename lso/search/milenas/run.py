@@ -1,4 +1,4 @@
-"""A whole search: train the supernet on the halved train split, derive the argmax cell, score it with an oracle."""
+"""A whole search: train the supernet on the halved train split, derive the cell, score it with an oracle."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from lso.data.datasets import ImageDataset, Split, load_dataset
 from lso.device import describe_device, resolve_device
 from lso.jobs import Reporter
 from lso.nets.loop import shuffled_batches
+from lso.nets.darts_supernet import DartsSupernet
+from lso.nets.space_trainer import darts_layers
 from lso.nets.supernet import Supernet
 from lso.oracle import Oracle
 from lso.search.milenas.config import MilenasConfig, MilenasError
 from lso.search.milenas.result import MilenasResult, SearchEpoch
-from lso.search.milenas.step import SearchOptimisers, make_optimisers, search_step
+from lso.search.milenas.step import SearchModel, SearchOptimisers, make_optimisers, search_step
 
 
 def search_halves(data: ImageDataset, train_samples: int | None = None) -> tuple[Split, Split]:
@@ -25,11 +27,20 @@ def search_halves(data: ImageDataset, train_samples: int | None = None) -> tuple
     return Split(train.x[:half], train.y[:half]), Split(train.x[half : 2 * half], train.y[half : 2 * half])
 
 
+def build_supernet(config: MilenasConfig, data: ImageDataset) -> SearchModel:
+    """The supernet of ``config.space`` sized by ``config`` for ``data`` (weights and ``alpha`` from torch's global
+    RNG: seed around it): NB201's ``Supernet`` or ``DartsSupernet`` with ``3N + 2`` cells, 1-D layers on 1-D data."""
+    if config.space == "darts":
+        return DartsSupernet(config.channels, darts_layers(config.cells_per_stage), data.num_classes,
+                             data.in_channels, dims=data.spatial_dims)
+    return Supernet(data.macro(config.channels, config.cells_per_stage))
+
+
 def _alpha_rows(alpha: torch.Tensor) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in alpha.detach().cpu().tolist())
 
 
-def _search_epoch(model: Supernet, optimisers: SearchOptimisers, w_half: Split, a_half: Split, config: MilenasConfig,
+def _search_epoch(model: SearchModel, optimisers: SearchOptimisers, w_half: Split, a_half: Split, config: MilenasConfig,
                   generator: torch.Generator, epoch: int) -> SearchEpoch:
     """Train epoch ``epoch`` (1-based): one ``search_step`` per pair of batches (a fresh order of each half from
     ``generator``), then one step of the weight rate's schedule. Figures are running means over the epoch."""
@@ -71,7 +82,8 @@ def run_milenas(
     device: str | torch.device = "cpu",
     reporter: Reporter | None = None,
 ) -> MilenasResult:
-    """Search with ``config`` on the supernet, derive the cell, score it with ``oracle`` (skipped when None).
+    """Search with ``config`` on the supernet of ``config.space``, derive the cell (NB201: the argmax op per edge;
+    DARTS: ``lso.nets.darts_supernet.derive_genotype``), score it with ``oracle`` (skipped when None).
 
     The seed draws the supernet's weights and ``alpha`` (inside ``torch.random.fork_rng``, leaving the caller's
     global RNG as it was) and the batch orders (a private ``torch.Generator``): on CPU with a fixed thread count
@@ -98,7 +110,7 @@ def run_milenas(
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = Supernet(data.macro(config.channels, config.cells_per_stage)).to(dev)
+        model = build_supernet(config, data).to(dev)
     generator = torch.Generator().manual_seed(config.seed)
     optimisers = make_optimisers(model, config)
     alphas = [_alpha_rows(model.alpha)]

@@ -24,8 +24,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lso.nets.darts_supernet import DartsSupernet
 from lso.nets.supernet import Supernet
 from lso.search.milenas.config import VARIANTS, MilenasConfig, MilenasError
+
+SearchModel = Supernet | DartsSupernet
+"""A supernet the step trains: one ``alpha`` parameter, ``weight_parameters()`` and ``arch_parameters()``."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class StepGradients:
     """The gradients one step feeds its optimisers, all at the same ``(w, alpha)``.
 
     ``weights``: ``grad_w L_train`` per weight parameter (``Supernet.weight_parameters`` order).
-    ``alpha``: ``[6, 5]`` the architecture gradient of the variant (see the module docstring).
+    ``alpha``: the architecture gradient (``alpha``'s shape: NB201 ``[6, 5]``, DARTS ``[28, 8]``) of the variant (see the module docstring).
     ``logits_train``: ``[B, classes]`` detached, for running accuracy. Losses are mean cross-entropy.
     """
 
@@ -46,7 +50,7 @@ class StepGradients:
 
 
 def step_gradients(
-    model: Supernet,
+    model: SearchModel,
     train_batch: tuple[torch.Tensor, torch.Tensor],
     val_batch: tuple[torch.Tensor, torch.Tensor],
     method: str = "milenas",
@@ -93,7 +97,7 @@ class SearchOptimisers:
     schedule: torch.optim.lr_scheduler.CosineAnnealingLR
 
 
-def make_optimisers(model: Supernet, config: MilenasConfig) -> SearchOptimisers:
+def make_optimisers(model: SearchModel, config: MilenasConfig) -> SearchOptimisers:
     """SGD for ``w`` (cosine per epoch from ``w_lr`` to ``w_lr_min``), Adam for ``alpha``, as ``config`` says."""
     w_opt = torch.optim.SGD(
         model.weight_parameters(), lr=config.w_lr, momentum=config.w_momentum, weight_decay=config.w_weight_decay
@@ -106,7 +110,7 @@ def make_optimisers(model: Supernet, config: MilenasConfig) -> SearchOptimisers:
 
 
 def search_step(
-    model: Supernet,
+    model: SearchModel,
     optimisers: SearchOptimisers,
     train_batch: tuple[torch.Tensor, torch.Tensor],
     val_batch: tuple[torch.Tensor, torch.Tensor],
