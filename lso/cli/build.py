@@ -82,6 +82,8 @@ def build(
         f"{report.wall_time_s:.1f}s with {'Ray at ' + ray if ray else str(report.workers) + ' worker(s)'}, median run {median}",
         highlight=False,
     )
+    if report.datasheet is not None:
+        make_console().print(f"datasheet: {report.datasheet}", highlight=False)
     if report.failed_runs:
         shown = "; ".join(report.failed_runs[:3]) + ("; ..." if len(report.failed_runs) > 3 else "")
         raise LsoError(f"{len(report.failed_runs)} run(s) failed and are missing from the table ({shown}); run the "

@@ -86,6 +86,7 @@ class BuildReport:
     workers: int
     complete: bool
     failed_runs: tuple[str, ...] = ()  # "arch seed s: why" of runs that failed on Ray (missing from the table)
+    datasheet: Path | None = None  # a sampled build's ``<table>.datasheet.json`` (lso.bench.space_datasheet)
 
 
 def representatives(limit: int | None = None, shard: tuple[int, int] | None = None) -> list[Cell]:
@@ -287,9 +288,14 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         extra.update(sample=str(config.sample), sample_seed=str(config.sample_seed))
         table = space_table_from_cache(space, protocol, cache, cells, extra)
     rows = 0
+    datasheet = None
     if table is not None:
         table.save(config.out)
         rows = len(table)
+        if space.name != "nb201":
+            from lso.bench.space_datasheet import write_space_datasheet
+
+            datasheet = write_space_datasheet(table, config.out)  # type: ignore[arg-type]
     return BuildReport(
         table=config.out,
         cache=config.cache_path,
@@ -302,6 +308,7 @@ def build_benchmark(config: BuildConfig, *, reporter: Reporter | None = None) ->
         workers=config.workers,
         complete=rows == (len(all_cells()) if space.name == "nb201" else len(cells)),
         failed_runs=tuple(failed),
+        datasheet=datasheet,
     )
 
 

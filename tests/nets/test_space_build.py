@@ -42,10 +42,15 @@ def test_a_sampled_build_writes_a_space_table_and_resumes(tmp_path, capsys, spac
     for metric in ("digits_train", "digits_valid", "digits_test"):
         assert np.isfinite(table.values(metric)).all() and table.values(metric).max() <= 100
     assert (table.values("params") > 0).all() and (table.values("flops") > 0).all()
+    sheet = json.loads((tmp_path / "nb101.datasheet.json").read_text())
+    assert (sheet["space"], sheet["cells"], sheet["sample"], sheet["sample_seed"]) == (space, 2, 2, 0)
+    assert sheet["signal_best"] == table.values("digits_valid").max() and sheet["seed_spearman"] is None
     capsys.readouterr()
     assert build(tmp_path, "--space", space, "--sample", "3") == 0  # extends the sample: trains one more cell
-    assert "1 runs trained now, 2 from the cache" in capsys.readouterr().out.replace("\n", " ")
+    out = capsys.readouterr().out.replace("\n", " ")
+    assert "1 runs trained now, 2 from the cache" in out and "nb101.datasheet.json" in out
     assert SpaceTable.load(tmp_path / "nb101.parquet").archs()[:2] == expected
+    assert json.loads((tmp_path / "nb101.datasheet.json").read_text())["cells"] == 3
 
 
 def test_bad_space_builds_are_refused_with_one_clear_line(tmp_path, capsys):
