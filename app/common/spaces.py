@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lso.bench.space_datasheet import space_datasheet
 from lso.bench.space_table import SpaceTable
 from lso.errors import LsoError, MetricError
 from lso.search.pool_run import PoolRun, table_metric
@@ -45,6 +46,7 @@ def space_summary(table: SpaceTable) -> None:
              f"source: {table.meta.source or '?'}; protocol: {table.meta.protocol or '?'}")
     st.dataframe(pd.DataFrame([{"metric": m, **{k: v for k, v in info.items() if k != "arch"}}
                                for m, info in summary["metrics"].items()]), hide_index=True, key="spaces_metrics")
+    trust(table)
     if not table.metrics:
         return
     rank_by = st.selectbox("Top 10 cells by", table.metrics, index=metric_position(table, "valid"), key="spaces_rank")
@@ -52,6 +54,23 @@ def space_summary(table: SpaceTable) -> None:
     st.dataframe(top[["arch", *table.metrics]], hide_index=True, key="spaces_top",
                  column_config={"arch": st.column_config.TextColumn(f"cell ({table.space.name} string)",
                                                                      width="large")})
+
+
+def trust(table: SpaceTable) -> None:
+    """The datasheet's figures that say how far the table separates cells (``lso.bench.space_datasheet``): skipped
+    for a table without the ``<dataset>_valid`` / ``<dataset>_test`` pair (an imported one may name them otherwise)."""
+    try:
+        sheet = space_datasheet(table)
+    except MetricError:
+        return
+    a, b, c = st.columns(3)
+    a.metric("Best by valid: its test", f"{sheet.best_by_signal_report:.2f}",
+             help=f"What a perfect search on {sheet.signal} reports; the best {sheet.report} is {sheet.report_best:.2f}, "
+                  f"the median {sheet.report_median:.2f}.")
+    b.metric("Valid vs test (Spearman)", f"{sheet.signal_report_spearman:.3f}",
+             help="Over the cells; from independent training runs when the protocol trains the test figure apart.")
+    c.metric("Seed vs seed (Spearman)", "-" if sheet.seed_spearman is None else f"{sheet.seed_spearman:.3f}",
+             help="Between the first two per-seed valid columns (- with one seed per figure).")
 
 
 def pool_results(run: PoolRun, saved: Path | None) -> None:

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lso.bench import BenchmarkTable, SpaceTable, SpaceTableMeta
+from lso.bench.space_datasheet import space_datasheet
 from lso.report.pool import POOL_OUTPUTS
 from lso.search.pool_run import PoolSearchConfig, run_pool_comparison
 from lso.space import cell_from_index
@@ -67,6 +68,9 @@ def test_page_lists_space_tables_and_shows_the_summary(space_workspace: Path):
     assert not at.exception and not at.error, [e.value for e in at.error]
     shown = {m.label: m.value for m in at.metric}
     assert shown["Space"] == "nb101" and shown["Cells"] == "150" and shown["Dataset"] == "toy"
+    sheet = space_datasheet(SpaceTable.load(space_workspace / "nb101toy.parquet"))
+    assert shown["Valid vs test (Spearman)"] == f"{sheet.signal_report_spearman:.3f}" and 0.5 < sheet.signal_report_spearman < 1
+    assert shown["Best by valid: its test"] == f"{sheet.best_by_signal_report:.2f}" and shown["Seed vs seed (Spearman)"] == "-"
     metrics = frame_with(at, "direction")
     assert set(metrics["metric"]) == {"toy_valid", "toy_test"} and set(metrics["direction"]) == {"max"}
     table = SpaceTable.load(space_workspace / "nb101toy.parquet")
