@@ -26,6 +26,7 @@ from torch import nn
 from lso.errors import ArchStringError
 from lso.nets.darts_network import FactorizedReduce, darts_op
 from lso.nets.ops import ADAPTIVE_AVG_POOL, BATCH_NORM, CONV, ReLUConvBN
+from lso.nets.supernet import AlphaSupernet
 from lso.spaces.darts import CONCAT, PRIMITIVES, STEPS, DartsGenotype
 from lso.spaces.darts_cost import STEM_MULTIPLIER, check_network_sizes, reduction_layers
 
@@ -83,8 +84,9 @@ class DartsSearchCell(nn.Module):
         return torch.cat([states[i] for i in CONCAT], dim=1)
 
 
-class DartsSupernet(nn.Module):
-    """The DARTS search network with one ``alpha`` ``[28, 8]`` (module docstring).
+class DartsSupernet(AlphaSupernet):
+    """The DARTS search network with one ``alpha`` ``[28, 8]`` (module docstring): its rows are the normal cells'
+    14 edges, then the reduction cells' (``edge_weights()`` alike).
 
     Shapes: ``[B, in_channels, S, S] -> [B, num_classes]`` logits (``dims=1``: ``[B, in_channels, L]``). DARTS searches
     CIFAR-10 with ``channels=16, layers=8``. ``alpha`` starts at ``1e-3 * N(0, 1)`` (DARTS), drawn from torch's global
@@ -113,18 +115,6 @@ class DartsSupernet(nn.Module):
         self.pool = ADAPTIVE_AVG_POOL[dims](1)
         self.classifier = nn.Linear(c_p, num_classes)
         self.alpha = nn.Parameter(1e-3 * torch.randn(2 * NUM_SEARCH_EDGES, len(PRIMITIVES)))
-
-    def arch_parameters(self) -> list[nn.Parameter]:
-        """``[alpha]``: the architecture parameters (updated by the architecture optimiser)."""
-        return [self.alpha]
-
-    def weight_parameters(self) -> list[nn.Parameter]:
-        """Every parameter but ``alpha``: the network weights ``w``."""
-        return [p for name, p in self.named_parameters() if name != "alpha"]
-
-    def edge_weights(self) -> torch.Tensor:
-        """``softmax(alpha, dim=-1)`` ``[28, 8]``: the mixing weights of every edge (normal rows, then reduction)."""
-        return torch.softmax(self.alpha, dim=-1)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """Logits ``[B, num_classes]``; ``weights`` ``[28, 8]`` overrides ``softmax(alpha)``."""

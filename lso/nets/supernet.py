@@ -66,7 +66,26 @@ class SearchCell(nn.Module):
         return nodes[-1]
 
 
-class Supernet(nn.Module):
+class AlphaSupernet(nn.Module):
+    """A supernet with one architecture parameter ``alpha`` ``[edges, ops]`` (logits): the split of its parameters
+    and the mixing weights that differentiable searches use (``Supernet``, ``lso.nets.darts_supernet.DartsSupernet``)."""
+
+    alpha: nn.Parameter
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        """``[alpha]``: the architecture parameters (updated by the architecture optimiser)."""
+        return [self.alpha]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        """Every parameter but ``alpha``: the network weights ``w``."""
+        return [p for name, p in self.named_parameters() if name != "alpha"]
+
+    def edge_weights(self) -> torch.Tensor:
+        """``softmax(alpha, dim=-1)`` ``[edges, ops]``: the mixing weights of every edge."""
+        return torch.softmax(self.alpha, dim=-1)
+
+
+class Supernet(AlphaSupernet):
     """The NB201 macro network with a ``SearchCell`` in every cell slot and one shared ``alpha`` ``[6, 5]``.
 
     Shapes: ``[B, macro.in_channels, S, S] -> [B, macro.num_classes]`` logits. ``alpha`` starts at
@@ -95,18 +114,6 @@ class Supernet(nn.Module):
         self.pool = skeleton.pool
         self.classifier = skeleton.classifier
         self.alpha = nn.Parameter(1e-3 * torch.randn(NUM_EDGES, len(OPS)))
-
-    def arch_parameters(self) -> list[nn.Parameter]:
-        """``[alpha]``: the architecture parameters (updated by the architecture optimiser)."""
-        return [self.alpha]
-
-    def weight_parameters(self) -> list[nn.Parameter]:
-        """Every parameter but ``alpha``: the network weights ``w``."""
-        return [p for name, p in self.named_parameters() if name != "alpha"]
-
-    def edge_weights(self) -> torch.Tensor:
-        """``softmax(alpha, dim=-1)`` ``[6, 5]``: the mixing weights of every edge."""
-        return torch.softmax(self.alpha, dim=-1)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """Logits ``[B, num_classes]``; ``weights`` ``[6, 5]`` overrides ``softmax(alpha)`` (e.g. one-hot)."""
