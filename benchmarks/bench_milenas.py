@@ -47,6 +47,8 @@ def main() -> None:
                         help="train examples the search halves (default: the protocol's)")
     parser.add_argument("--cache", type=Path, default=None, help="run cache of the oracle (JSON lines)")
     parser.add_argument("--pool", type=Path, default=None, help="space table of the same protocol to rank against")
+    parser.add_argument("--alpha-lr", type=float, default=MilenasConfig.alpha_lr,
+                        help="architecture learning rate (the papers' 3e-4 by default)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -56,7 +58,7 @@ def main() -> None:
     data = oracle.data
     train_samples = args.train_samples or protocol.train_samples
     print(f"oracle: {protocol.name} ({protocol.describe()}), space {space.name}")
-    print(f"search: C={args.channels}, N={args.cells}, batch {args.batch_size}, {args.epochs} epochs, "
+    print(f"search: C={args.channels}, N={args.cells}, batch {args.batch_size}, {args.epochs} epochs, alpha lr {args.alpha_lr}, "
           f"train split {train_samples or len(data.train)} halved, torch threads {torch.get_num_threads()}\n")
     print("| method | seed | derived cell | param-free edges | valid % | test % | search s |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -67,7 +69,7 @@ def main() -> None:
         for method in VARIANTS:
             config = MilenasConfig(dataset=protocol.dataset, method=method, epochs=args.epochs, seed=seed,
                                    channels=args.channels, cells_per_stage=args.cells, batch_size=args.batch_size,
-                                   train_samples=train_samples, space=space.name)
+                                   train_samples=train_samples, space=space.name, alpha_lr=args.alpha_lr)
             r = run_milenas(config, oracle, data=data, device="cpu")
             results[method].append(r)
             if args.out is not None:
@@ -99,7 +101,9 @@ def main() -> None:
     changes = {m: [sum(a != b for a, b in zip(r.cell_history, r.cell_history[1:])) for r in runs]
                for m, runs in results.items()}
     print("derived-cell changes over the epochs per run:", changes)
-    if args.pool is not None:  # read last: the pool may be built while the searches run
+    if args.pool is not None and not args.pool.exists():
+        print(f"\npool {args.pool} not found: no percentiles")
+    elif args.pool is not None:  # read last: the pool may be built while the searches run
         table = SpaceTable.load(args.pool, space)
         pool = table.frame[protocol.dataset + "_test"].to_numpy()
         print(f"\npool {args.pool}: {len(pool)} cells, test median {np.median(pool):.2f}, best {pool.max():.2f}; "
