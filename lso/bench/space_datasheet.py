@@ -82,7 +82,8 @@ def space_datasheet(table: SpaceTable, signal: str | None = None, report: str | 
         report_best=float(r.max()), report_median=float(np.median(r)),
         best_by_signal_arch=str(frame["arch"].iloc[best]), best_by_signal_report=float(r[best]),
         signal_report_spearman=spearman(s, r),
-        seed_spearman=spearman(frame[seeds[0]].to_numpy(float), frame[seeds[1]].to_numpy(float)) if len(seeds) > 1 else None,
+        seed_spearman=(spearman(frame[seeds[0]].to_numpy(float), frame[seeds[1]].to_numpy(float))
+                       if len(seeds) > 1 else None),
         train_hours=float(frame["train_seconds"].sum() / 3600) if "train_seconds" in frame.columns else float("nan"),
     )
 

@@ -1,9 +1,9 @@
 """The training oracle: answers "what is this cell's score" by training it, with a persistent cache.
 
-Isomorphic cells (same ``Cell.canonical()``; in another space, the same ``space.canonical``) share one set of runs. ``signal`` is the validation accuracy and
-``report`` the test accuracy, each the mean over the protocol's seeds (percent; the test figure over its
-``test_seeds`` when it has them: other runs), named ``<dataset>_valid`` and ``<dataset>_test`` like the columns of
-a benchmark table, so a complete cache is a table.
+Isomorphic cells (same ``Cell.canonical()``; in another space, the same ``space.canonical``) share one set of
+runs. ``signal`` is the validation accuracy and ``report`` the test accuracy, each the mean over the protocol's seeds
+(percent; the test figure over its ``test_seeds`` when it has them: other runs), named ``<dataset>_valid`` and
+``<dataset>_test`` like the columns of a benchmark table, so a complete cache is a table.
 """
 
 from __future__ import annotations
