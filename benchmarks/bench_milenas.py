@@ -98,9 +98,9 @@ def main() -> None:
     drift = {m: [max(abs(a - b) for ra, rb in zip(r.alpha_history[-1], r.alpha_history[0]) for a, b in zip(ra, rb))
                  for r in runs] for m, runs in results.items()}
     print("\nlargest |alpha_end - alpha_start| per run:", {m: [round(d, 3) for d in v] for m, v in drift.items()})
-    changes = {m: [sum(a != b for a, b in zip(r.cell_history, r.cell_history[1:])) for r in runs]
-               for m, runs in results.items()}
-    print("derived-cell changes over the epochs per run:", changes)
+    forms = {m: [[space.canonical(c) for c in r.cell_history] for r in runs] for m, runs in results.items()}
+    changes = {m: [sum(a != b for a, b in zip(h, h[1:])) for h in hs] for m, hs in forms.items()}
+    print("derived-cell changes (up to isomorphism) over the epochs per run:", changes)
     if args.pool is not None and not args.pool.exists():
         print(f"\npool {args.pool} not found: no percentiles")
     elif args.pool is not None:  # read last: the pool may be built while the searches run
