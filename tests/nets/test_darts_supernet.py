@@ -63,7 +63,7 @@ def _alpha_for(genotype: DartsGenotype) -> torch.Tensor:
     return alpha
 
 
-def test_derive_is_dartss_rule():
+def test_derive_is_the_darts_rule():
     space = DartsSpace()
     for seed in range(20):
         g = space.sample(1, torch.Generator().manual_seed(seed))[0]
