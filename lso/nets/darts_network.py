@@ -36,7 +36,7 @@ from torch.nn import functional as F
 from lso.errors import LsoError
 from lso.nets.ops import ADAPTIVE_AVG_POOL, AVG_POOL, BATCH_NORM, CONV, ReLUConvBN
 from lso.spaces.darts import CONCAT, STEPS, DartsGenotype, Edges
-from lso.spaces.darts_cost import STEM_MULTIPLIER, check_network_sizes, reduction_layers
+from lso.spaces.darts_cost import STEM_MULTIPLIER, cell_plan, check_network_sizes
 
 MAX_POOL: dict[int, type[nn.Module]] = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
 
@@ -156,22 +156,16 @@ class DartsNetwork(nn.Module):
             raise LsoError(f"a DARTS network is built from a DartsGenotype, got {type(genotype).__name__}")
         check_network_sizes(channels, layers, num_classes, in_channels, dims)
         self.genotype = genotype
-        c_curr = STEM_MULTIPLIER * channels
-        self.stem = nn.Sequential(CONV[dims](in_channels, c_curr, 3, padding=1, bias=False), BATCH_NORM[dims](c_curr))
-        c_pp, c_p, c_curr = c_curr, c_curr, channels
-        reductions = reduction_layers(layers)
-        cells, reduction_prev = [], False
-        for i in range(layers):
-            reduction = i in reductions
-            if reduction:
-                c_curr *= 2
-            edges = genotype.reduce if reduction else genotype.normal
-            cells.append(DartsCell(edges, c_pp, c_p, c_curr, reduction, reduction_prev, dims))
-            reduction_prev = reduction
-            c_pp, c_p = c_p, len(CONCAT) * c_curr
-        self.cells = nn.ModuleList(cells)
+        stem = STEM_MULTIPLIER * channels
+        self.stem = nn.Sequential(CONV[dims](in_channels, stem, 3, padding=1, bias=False), BATCH_NORM[dims](stem))
+        plan = cell_plan(channels, layers)
+        self.cells = nn.ModuleList(
+            DartsCell(genotype.reduce if p.reduction else genotype.normal, p.c_pp, p.c_p, p.c, p.reduction,
+                      p.reduction_prev, dims)
+            for p in plan
+        )
         self.pool = ADAPTIVE_AVG_POOL[dims](1)
-        self.classifier = nn.Linear(c_p, num_classes)
+        self.classifier = nn.Linear(len(CONCAT) * plan[-1].c, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]`` (signals ``[B, in_channels, L]``)."""

@@ -28,7 +28,7 @@ from lso.nets.darts_network import FactorizedReduce, darts_op
 from lso.nets.ops import ADAPTIVE_AVG_POOL, BATCH_NORM, CONV, ReLUConvBN
 from lso.nets.supernet import AlphaSupernet
 from lso.spaces.darts import CONCAT, PRIMITIVES, STEPS, DartsGenotype
-from lso.spaces.darts_cost import STEM_MULTIPLIER, check_network_sizes, reduction_layers
+from lso.spaces.darts_cost import STEM_MULTIPLIER, cell_plan, check_network_sizes
 
 SEARCH_EDGES: tuple[tuple[int, int], ...] = tuple((j, i) for j in range(2, 2 + STEPS) for i in range(j))
 """The 14 ``(to, from)`` edges of a search cell in ``alpha``'s row order: node 2's inputs 0, 1, node 3's 0, 1, 2..."""
@@ -99,21 +99,15 @@ class DartsSupernet(AlphaSupernet):
     def __init__(self, channels: int, layers: int, num_classes: int, in_channels: int, dims: int = 2) -> None:
         super().__init__()
         check_network_sizes(channels, layers, num_classes, in_channels, dims)
-        c_curr = STEM_MULTIPLIER * channels
-        self.stem = nn.Sequential(CONV[dims](in_channels, c_curr, 3, padding=1, bias=False), BATCH_NORM[dims](c_curr))
-        c_pp, c_p, c_curr = c_curr, c_curr, channels
-        reductions = reduction_layers(layers)
-        cells, reduction_prev = [], False
-        self.reduction = tuple(i in reductions for i in range(layers))
-        for reduction in self.reduction:
-            if reduction:
-                c_curr *= 2
-            cells.append(DartsSearchCell(c_pp, c_p, c_curr, reduction, reduction_prev, dims))
-            reduction_prev = reduction
-            c_pp, c_p = c_p, len(CONCAT) * c_curr
-        self.cells = nn.ModuleList(cells)
+        stem = STEM_MULTIPLIER * channels
+        self.stem = nn.Sequential(CONV[dims](in_channels, stem, 3, padding=1, bias=False), BATCH_NORM[dims](stem))
+        plan = cell_plan(channels, layers)
+        self.reduction = tuple(p.reduction for p in plan)
+        self.cells = nn.ModuleList(
+            DartsSearchCell(p.c_pp, p.c_p, p.c, p.reduction, p.reduction_prev, dims) for p in plan
+        )
         self.pool = ADAPTIVE_AVG_POOL[dims](1)
-        self.classifier = nn.Linear(c_p, num_classes)
+        self.classifier = nn.Linear(len(CONCAT) * plan[-1].c, num_classes)
         self.alpha = nn.Parameter(1e-3 * torch.randn(2 * NUM_SEARCH_EDGES, len(PRIMITIVES)))
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:

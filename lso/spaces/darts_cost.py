@@ -5,6 +5,8 @@ tests compare with this one). Convolutions have no bias, BN has scale and shift,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lso.spaces.darts import CONCAT, DartsGenotype
 from lso.spaces.protocol import SpaceError
 
@@ -39,6 +41,36 @@ def _op_params(name: str, c: int, stride: int, dims: int) -> int:
     return 0  # pools, identity, none
 
 
+@dataclass(frozen=True)
+class CellPlan:
+    """One cell of the DARTS network: the widths of its two inputs (``c_pp`` two cells back, ``c_p`` the previous
+    cell), its own width ``c`` (its output has ``len(CONCAT) * c`` channels), and whether it or the cell before it
+    reduces."""
+
+    c_pp: int
+    c_p: int
+    c: int
+    reduction: bool
+    reduction_prev: bool
+
+
+def cell_plan(channels: int, layers: int) -> tuple[CellPlan, ...]:
+    """The ``layers`` cells after the stem (``STEM_MULTIPLIER * channels`` wide): the width starts at ``channels`` and
+    doubles at each reduction cell (``reduction_layers``); each cell reads the outputs of the two before it. Shared
+    by the network, the search model and the parameter count, so the three cannot drift apart."""
+    c_pp = c_p = STEM_MULTIPLIER * channels
+    c, reductions, reduction_prev = channels, reduction_layers(layers), False
+    plan = []
+    for i in range(layers):
+        reduction = i in reductions
+        if reduction:
+            c *= 2
+        plan.append(CellPlan(c_pp, c_p, c, reduction, reduction_prev))
+        reduction_prev = reduction
+        c_pp, c_p = c_p, len(CONCAT) * c
+    return tuple(plan)
+
+
 def _factorized_reduce(c_in: int, c_out: int) -> int:
     return 2 * c_in * (c_out // 2) + 2 * c_out
 
@@ -52,18 +84,14 @@ def darts_params(genotype: DartsGenotype, channels: int, layers: int, num_classe
     evaluation logs (its count leaves the auxiliary head out, as this network does).
     """
     check_network_sizes(channels, layers, num_classes, in_channels, dims)
-    c_curr = STEM_MULTIPLIER * channels
-    total = in_channels * c_curr * 3**dims + 2 * c_curr
-    c_pp, c_p, c_curr = c_curr, c_curr, channels
-    reductions, reduction_prev = reduction_layers(layers), False
-    for i in range(layers):
-        reduction = i in reductions
-        if reduction:
-            c_curr *= 2
-        total += _factorized_reduce(c_pp, c_curr) if reduction_prev else c_pp * c_curr + 2 * c_curr
-        total += c_p * c_curr + 2 * c_curr
-        edges = genotype.reduce if reduction else genotype.normal
-        total += sum(_op_params(op, c_curr, 2 if reduction and src < 2 else 1, dims) for op, src in edges)
-        reduction_prev = reduction
-        c_pp, c_p = c_p, len(CONCAT) * c_curr
-    return total + c_p * num_classes + num_classes
+    stem = STEM_MULTIPLIER * channels
+    total = in_channels * stem * 3**dims + 2 * stem
+    plan = cell_plan(channels, layers)
+    for cell in plan:
+        c = cell.c
+        total += _factorized_reduce(cell.c_pp, c) if cell.reduction_prev else cell.c_pp * c + 2 * c
+        total += cell.c_p * c + 2 * c
+        edges = genotype.reduce if cell.reduction else genotype.normal
+        total += sum(_op_params(op, c, 2 if cell.reduction and src < 2 else 1, dims) for op, src in edges)
+    width = len(CONCAT) * plan[-1].c
+    return total + width * num_classes + num_classes

@@ -7,13 +7,12 @@ import pytest
 import torch
 
 from lso.errors import LsoError
-from lso.spaces.darts_cost import darts_params
+from lso.spaces.darts_cost import darts_params, reduction_layers
 from lso.nets.darts_network import (
     DartsCell,
     DartsNetwork,
     FactorizedReduce,
     darts_op,
-    reduction_layers,
 )
 from lso.nets.network import count_params
 from lso.spaces.darts import OPS, DartsGenotype, DartsSpace

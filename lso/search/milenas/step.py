@@ -37,7 +37,8 @@ class StepGradients:
     """The gradients one step feeds its optimisers, all at the same ``(w, alpha)``.
 
     ``weights``: ``grad_w L_train`` per weight parameter (``Supernet.weight_parameters`` order).
-    ``alpha``: the architecture gradient (``alpha``'s shape: NB201 ``[6, 5]``, DARTS ``[28, 8]``) of the variant (see the module docstring).
+    ``alpha``: the architecture gradient of the variant (see the module docstring), ``alpha``'s shape: NB201
+    ``[6, 5]``, DARTS ``[28, 8]``.
     ``logits_train``: ``[B, classes]`` detached, for running accuracy. Losses are mean cross-entropy.
     """
 
