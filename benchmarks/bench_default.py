@@ -34,7 +34,7 @@ import numpy as np
 from lso.bench.quality import table_quality
 from lso.bench.table import BenchmarkTable
 from lso.jobs import progress_bar
-from lso.nets.builder import BuildConfig, build_benchmark
+from lso.nets.builder import BuildConfig, build_benchmark, representatives
 from lso.nets.protocol import TrainProtocol
 from lso.nets.training_oracle import TrainingOracle
 from lso.search import TableOracle, run_search
@@ -104,7 +104,8 @@ def main() -> None:
         extra = _extra_protocol(protocol, args.extra_seeds)
         extra_out = args.json.parent / "extra_seeds.parquet"
         with progress_bar(f"training {extra.name}", "run") as reporter:
-            where = ({"shard": (0, table.num_unique // args.sample)} if args.extra_spread else {"limit": args.sample})
+            # every k-th class of the whole space (not of the table, which may be a partial build)
+            where = ({"shard": (0, len(representatives()) // args.sample)} if args.extra_spread else {"limit": args.sample})
             build_benchmark(BuildConfig(extra, extra_out, workers=args.workers, **where), reporter=reporter)
         other = BenchmarkTable.load(extra_out).frame.drop_duplicates("unique_id").set_index("unique_id")
         mine = frame.set_index("unique_id").loc[other.index]

@@ -33,7 +33,7 @@ def build(
     ray: Optional[str] = typer.Option(None, "--ray", help="Ray cluster address (auto, HOST:PORT, ray://...; local starts a private one). Needs pip install 'lso[ray]'."),
     shard: Optional[str] = typer.Option(None, "--shard", help="K/N: train only every N-th unique cell from the K-th "
                                         "(0 <= K < N), to split one build across machines; give each its own --cache "
-                                        "and concatenate the caches' run lines afterwards."),
+                                        "and join the caches afterwards (lso bench merge-runs)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar with ETA."),
     space: str = typer.Option("nb201", "--space", help="Search space: nb201 (every cell), or nb101 / darts (a "
                               "seeded sample of --sample cells; a space table)."),

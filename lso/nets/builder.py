@@ -47,7 +47,7 @@ class BuildConfig:
     ``ray`` (a cluster address, or "local" for a private one) sends the runs to a Ray cluster instead, one actor
     per CPU (per GPU with a CUDA device); ``workers`` is then ignored. ``shard=(k, n)`` trains only the unique
     cells whose position in that order is ``k`` modulo ``n``: ``n`` builds (machines, or a CPU pool beside a GPU)
-    share one protocol without Ray, each with its own cache, whose lines are then concatenated (header once).
+    share one protocol without Ray, each with its own cache, then joined by ``lso.nets.cache_merge``.
     ``space`` other than ``nb201`` (``nb101``, ``darts``) trains a seeded sample of ``sample`` distinct cells drawn
     with ``sample_seed`` (``lso.nets.space_build``) and writes a ``SpaceTable``; ``limit`` and ``shard`` cut that
     sample. Replicas and Ray are NB201-only.

@@ -26,6 +26,17 @@ class CacheError(LsoError):
 _HEADER_KEY = "lso_training_cache"
 
 
+def header_record(protocol: TrainProtocol, space: str = "nb201") -> dict:
+    """A cache file's first line (no ``space`` for NB201, as caches written before other spaces existed)."""
+    header = {_HEADER_KEY: 1, "protocol": protocol.to_dict()}
+    return header if space == "nb201" else {**header, "space": space}
+
+
+def run_record(key: str, result: TrainResult) -> dict:
+    """The line of one finished run."""
+    return {"key": key, "seed": result.seed, "result": result.to_dict()}
+
+
 class RunCache:
     """Finished runs keyed by (canonical cell form, seed), mirrored to ``path`` when a path is given; one protocol
     and one search space (``space``, a registry name) per cache."""
@@ -40,8 +51,7 @@ class RunCache:
                 self._load()
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                header = {_HEADER_KEY: 1, "protocol": protocol.to_dict()}
-                self._append(header if space == "nb201" else {**header, "space": space})
+                self._append(header_record(protocol, space))
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -54,7 +64,7 @@ class RunCache:
         """Record a finished run (and append it to the file)."""
         self._runs[(key, result.seed)] = result
         if self.path is not None:
-            self._append({"key": key, "seed": result.seed, "result": result.to_dict()})
+            self._append(run_record(key, result))
 
     def keys(self) -> set[tuple[str, int]]:
         """All cached (canonical form, seed) pairs."""
@@ -94,3 +104,24 @@ class RunCache:
             self._runs[(record["key"], int(record["seed"]))] = TrainResult.from_dict(record["result"])
         if tail:  # a write cut short by a kill: keep only whole lines
             write_text(self.path, "\n".join(complete) + "\n")
+
+
+def cache_header(path: str | os.PathLike[str]) -> tuple[TrainProtocol, str]:
+    """The protocol and the space (a registry name) a cache file was written for, read from its first line.
+
+    Raises:
+        CacheError: a missing or empty file, or one whose first line is not an lso cache header.
+    """
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+    except OSError as err:
+        raise CacheError(f"cannot read the run cache {path}: {err.strerror or err}") from err
+    try:
+        header = json.loads(first)
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or _HEADER_KEY not in header:
+        raise CacheError(f"{path} is not an lso training cache (no header line)")
+    return TrainProtocol.from_dict(header["protocol"]), header.get("space", "nb201")
