@@ -51,7 +51,7 @@ class TrainProtocol:
     (``lso.nets.replicas``; the same recipe per copy, several times fewer CPU-seconds per run).
     ``replica_group`` (with ``replicas``; 0: whole tuples) cuts ``seeds`` and ``test_seeds`` into groups of that
     many copies instead, so a table can average more seeds than one grouped network trains, and a protocol with
-    more seeds can reuse the runs of one whose groups it contains (``lso.nets.cache.merge_run_caches``).
+    more seeds can reuse the runs of one whose groups it contains (``lso.nets.cache_merge``).
     """
 
     name: str
