@@ -165,7 +165,7 @@ class DartsNetwork(nn.Module):
             for p in plan
         )
         self.pool = ADAPTIVE_AVG_POOL[dims](1)
-        self.classifier = nn.Linear(len(CONCAT) * plan[-1].c, num_classes)
+        self.classifier = nn.Linear(plan[-1].out_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, num_classes]`` of images ``[B, in_channels, S, S]`` (signals ``[B, in_channels, L]``)."""

@@ -107,7 +107,7 @@ class DartsSupernet(AlphaSupernet):
             DartsSearchCell(p.c_pp, p.c_p, p.c, p.reduction, p.reduction_prev, dims) for p in plan
         )
         self.pool = ADAPTIVE_AVG_POOL[dims](1)
-        self.classifier = nn.Linear(len(CONCAT) * plan[-1].c, num_classes)
+        self.classifier = nn.Linear(plan[-1].out_channels, num_classes)
         self.alpha = nn.Parameter(1e-3 * torch.randn(2 * NUM_SEARCH_EDGES, len(PRIMITIVES)))
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:

@@ -44,7 +44,7 @@ def _op_params(name: str, c: int, stride: int, dims: int) -> int:
 @dataclass(frozen=True)
 class CellPlan:
     """One cell of the DARTS network: the widths of its two inputs (``c_pp`` two cells back, ``c_p`` the previous
-    cell), its own width ``c`` (its output has ``len(CONCAT) * c`` channels), and whether it or the cell before it
+    cell), its own width ``c`` (its output: ``out_channels``), and whether it or the cell before it
     reduces."""
 
     c_pp: int
@@ -52,6 +52,11 @@ class CellPlan:
     c: int
     reduction: bool
     reduction_prev: bool
+
+    @property
+    def out_channels(self) -> int:
+        """The width of the cell's output: its ``len(CONCAT)`` nodes concatenated."""
+        return len(CONCAT) * self.c
 
 
 def cell_plan(channels: int, layers: int) -> tuple[CellPlan, ...]:
@@ -67,7 +72,7 @@ def cell_plan(channels: int, layers: int) -> tuple[CellPlan, ...]:
             c *= 2
         plan.append(CellPlan(c_pp, c_p, c, reduction, reduction_prev))
         reduction_prev = reduction
-        c_pp, c_p = c_p, len(CONCAT) * c
+        c_pp, c_p = c_p, plan[-1].out_channels
     return tuple(plan)
 
 
@@ -93,5 +98,4 @@ def darts_params(genotype: DartsGenotype, channels: int, layers: int, num_classe
         total += cell.c_p * c + 2 * c
         edges = genotype.reduce if cell.reduction else genotype.normal
         total += sum(_op_params(op, c, 2 if cell.reduction and src < 2 else 1, dims) for op, src in edges)
-    width = len(CONCAT) * plan[-1].c
-    return total + width * num_classes + num_classes
+    return total + plan[-1].out_channels * num_classes + num_classes
