@@ -164,9 +164,13 @@ def _click_a_cell_on_the_map_and_refine_it(page) -> None:
     arch = panel.first.inner_text()  # "Cell 1234 |op~0|+..."
     page.screenshot(path=str(SHOTS / "latent_space_clicked.png"))
     refine.click()
-    expect(main).to_contain_text("Refine", timeout=60_000)
+    # "Refine" is on the latent page too (the button): wait for the Refine page itself and its filled text box, since
+    # on a loaded machine the box can be drawn a moment before its value arrives.
+    page.wait_for_url(re.compile(r"/refine$"), timeout=60_000)
+    box = page.get_by_label("Cell to refine", exact=False).first
+    expect(box).to_have_value(re.compile(r"\S"), timeout=60_000)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
-    shown = page.get_by_label("Cell to refine", exact=False).first.input_value()
+    shown = box.input_value()
     assert shown and shown in arch, f"Refine opened on {shown!r}, the map's panel showed {arch!r}"
 
 
