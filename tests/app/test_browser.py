@@ -164,14 +164,14 @@ def _click_a_cell_on_the_map_and_refine_it(page) -> None:
     arch = panel.first.inner_text()  # "Cell 1234 |op~0|+..."
     page.screenshot(path=str(SHOTS / "latent_space_clicked.png"))
     refine.click()
-    # "Refine" is on the latent page too (the button): wait for the Refine page itself and its filled text box, since
-    # on a loaded machine the box can be drawn a moment before its value arrives.
+    # "Refine" is on the latent page too (the button): wait for the Refine page itself and for its text box to hold
+    # the clicked cell, since on a loaded machine the box is drawn a moment before its value arrives.
     page.wait_for_url(re.compile(r"/refine$"), timeout=60_000)
+    clicked = arch.split()[-1]  # the arch string after "Cell 1234"
     box = page.get_by_label("Cell to refine", exact=False).first
-    expect(box).to_have_value(re.compile(r"\S"), timeout=60_000)
+    expect(box, f"Refine did not open on the map's cell {clicked}").to_have_value(clicked, timeout=60_000)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
-    shown = box.input_value()
-    assert shown and shown in arch, f"Refine opened on {shown!r}, the map's panel showed {arch!r}"
+    assert box.input_value() == clicked
 
 
 def test_a_reload_and_a_second_tab_find_the_running_job(server) -> None:
