@@ -20,7 +20,7 @@
 File names and JSON field names are fixed (other tools read them). Readers raise ``RunFormatError`` (an
 ``LsoError``), one line naming the folder or file: ``... it has no labelled.json`` for a missing file,
 ``... labelled.json is damaged: ...`` for one that is unreadable or lacks what the record needs. Older runs
-(``benchmarks_data/default_run``: no ``conv`` in its config) read with the defaults of the fields they lack.
+(written before a config field existed, e.g. without ``conv``) read with the defaults of the fields they lack.
 
 This module is the entry point: import every name from here (or ``lso.runs``). The code is split by job:
 ``lso.runs.layout`` (where the files are), ``lso.runs.records`` (the typed records and JSON keys),

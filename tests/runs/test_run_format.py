@@ -185,7 +185,7 @@ def test_the_shipped_default_run_reads():
     metric = BenchmarkTable.load(REPO / "benchmarks_data" / "default.parquet").default_metric("valid")
     assert record.metric == metric and record.seed == 0 and record.table is not None
     assert layout.table_path(record.table.path) == (REPO / "benchmarks_data" / "default.parquet").resolve()
-    assert record.config.conv == "edge"  # written before TrainConfig.conv existed: the default
+    assert record.config.conv == "edge"  # the default encoder convolution
     saved = json.loads(layout.config.read_text())
     assert list(saved) == CONFIG_KEYS and saved["config"].items() <= record.config.to_dict().items()
     labels = read_labels(layout)
