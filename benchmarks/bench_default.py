@@ -125,8 +125,8 @@ def main() -> None:
                               "cells_from": "spread over the space" if args.extra_spread else "first in official order",
                               **res}
         if args.curse:
-            out["winners_curse"] = _winners_curse(table, frame, extra, args.curse, args.json.parent, args.device,
-                                                  control=(mine, other))
+            out["winners_curse"] = _winners_curse(frame, extra, args.curse, args.json.parent, args.device,
+                                                  control=mine, control_fresh=other)
     if args.random_search:
         out["random_search"] = _random_search(table, ds, args.random_search)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -144,30 +144,28 @@ def _extra_protocol(protocol: TrainProtocol, extra_seeds: list[int]) -> TrainPro
                           test_seeds=tuple(extra_seeds[k:]))
 
 
-def _winners_curse(table: BenchmarkTable, frame, extra: TrainProtocol, top: int, folder: Path, device: str,
-                   control: tuple) -> dict:
+def _winners_curse(frame, extra: TrainProtocol, top: int, folder: Path, device: str, control, control_fresh) -> dict:
     """The top ``top`` unique cells by valid, retrained with ``extra``'s seeds: mean table test vs mean fresh test.
 
-    ``control`` is (table rows, extra-seed rows) of the cells the extra seeds trained anyway: their mean test moves
-    by the fresh seeds' own offset (every cell trained with a seed shares its initial-weight stream and batch order,
-    so a set of seeds can sit a point or two above or below another for all cells). The top's drop beyond that
-    offset is the part selection explains."""
+    ``control`` / ``control_fresh``: the table's rows and the extra seeds' rows of the cells those seeds trained
+    anyway (the agreement sample). Their mean test moves by the fresh seeds' own offset (every cell trained with a
+    seed shares its initial-weight stream and batch order, so a set of seeds can sit a point or two above or below
+    another for all cells). The top's drop beyond that offset is the part selection explains."""
     ds = extra.dataset
     best = frame.sort_values(f"{ds}_valid", ascending=False).head(top)
     oracle = TrainingOracle(extra, cache=folder / "winners_curse.runs.jsonl", device=device)
     fresh = [oracle.record(Cell.from_string(arch)) for arch in best["arch"]]
     table_test, fresh_test = float(best[f"{ds}_test"].mean()), float(np.mean([r.test_acc for r in fresh]))
     table_valid, fresh_valid = float(best[f"{ds}_valid"].mean()), float(np.mean([r.valid_acc for r in fresh]))
-    mine, other = control
-    control_table, control_fresh = float(mine[f"{ds}_test"].mean()), float(other[f"{ds}_test"].mean())
-    drop, offset = table_test - fresh_test, control_table - control_fresh
+    control_table, control_new = float(control[f"{ds}_test"].mean()), float(control_fresh[f"{ds}_test"].mean())
+    drop, offset = table_test - fresh_test, control_table - control_new
     print(f"winner's curse, top {top} by valid: valid {table_valid:.2f} -> {fresh_valid:.2f}, test {table_test:.2f} "
-          f"-> {fresh_test:.2f} with fresh seeds (drop {drop:.2f}; target <= 1.5); the {len(other)} extra-seed cells "
-          f"as control: test {control_table:.2f} -> {control_fresh:.2f}, so the top's drop beyond the seeds' own "
+          f"-> {fresh_test:.2f} with fresh seeds (drop {drop:.2f}; target <= 1.5); the {len(control)} extra-seed cells "
+          f"as control: test {control_table:.2f} -> {control_new:.2f}, so the top's drop beyond the seeds' own "
           f"offset is {drop - offset:.2f}")
     return {"top": top, "table_valid": table_valid, "fresh_valid": fresh_valid, "table_test": table_test,
-            "fresh_test": fresh_test, "drop_test": drop, "control_cells": len(other),
-            "control_table_test": control_table, "control_fresh_test": control_fresh,
+            "fresh_test": fresh_test, "drop_test": drop, "control_cells": len(control),
+            "control_table_test": control_table, "control_fresh_test": control_new,
             "drop_test_beyond_control": drop - offset}
 
 
