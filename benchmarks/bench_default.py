@@ -140,7 +140,7 @@ def _extra_protocol(protocol: TrainProtocol, extra_seeds: list[int]) -> TrainPro
         raise SystemExit(f"--extra-seeds needs {len(protocol.all_seeds)} seeds other than the table's "
                          f"{list(protocol.all_seeds)}")
     k = len(protocol.seeds)
-    return protocol.with_(name=protocol.name + "-extra", seeds=tuple(extra_seeds[:k]),
+    return protocol.with_(name=protocol.name + "-twin", seeds=tuple(extra_seeds[:k]),
                           test_seeds=tuple(extra_seeds[k:]))
 
 

@@ -243,15 +243,18 @@ def import_(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``lso bench`` (info, top, import, build, merge-runs, proxies) to the application."""
+    """Add ``lso bench`` (info, top, import, build, merge-runs, merge-tables, proxies) to the application."""
     from lso.cli.build import add_build_command
     from lso.cli.merge_runs import add_merge_runs_command
+    from lso.cli.merge_tables import add_merge_tables_command
     from lso.cli.proxies import add_proxies_command
 
     if not any(c.name == "build" for c in bench_app.registered_commands):
         add_build_command(bench_app)
     if not any(c.name == "merge-runs" for c in bench_app.registered_commands):
         add_merge_runs_command(bench_app)
+    if not any(c.name == "merge-tables" for c in bench_app.registered_commands):
+        add_merge_tables_command(bench_app)
     if not any(c.name == "proxies" for c in bench_app.registered_commands):
         add_proxies_command(bench_app)
     app.add_typer(bench_app, name="bench")

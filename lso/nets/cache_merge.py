@@ -23,11 +23,13 @@ from lso.nets.protocol import TrainProtocol
 from lso.nets.trainer import TrainResult
 
 
-def _groups(protocol: TrainProtocol) -> set[tuple[int, ...]]:
+def trained_groups(protocol: TrainProtocol) -> set[tuple[int, ...]]:
+    """The seed groups whose runs ``protocol`` trains together (each seed alone without replicas)."""
     return set(protocol.seed_groups) if protocol.replicas else {(s,) for s in protocol.all_seeds}
 
 
-def _recipe(protocol: TrainProtocol) -> TrainProtocol:
+def recipe(protocol: TrainProtocol) -> TrainProtocol:
+    """``protocol`` without what tells its seeds apart: equal recipes give equal runs for equal seed groups."""
     return replace(protocol, name="-", seeds=(0,), test_seeds=(), replica_group=0)
 
 
@@ -45,16 +47,16 @@ def merge_run_caches(protocol: TrainProtocol, sources: Sequence[str | os.PathLik
     out = Path(out)
     if out.exists():
         raise CacheError(f"{out} exists: merge into a new file (a merge never replaces a cache)")
-    wanted = _groups(protocol)
+    wanted = trained_groups(protocol)
     runs: dict[tuple[str, int], TrainResult] = {}
     for source in map(Path, sources):
         stored, stored_space = cache_header(source)
         if stored_space != space:
             raise CacheError(f"{source} holds runs of the {stored_space} space, not {space}")
-        if _recipe(stored) != _recipe(protocol):
+        if recipe(stored) != recipe(protocol):
             raise CacheError(f"{source} was trained with another recipe ({stored.describe()}) than protocol "
                              f"{protocol.name!r} ({protocol.describe()})")
-        foreign = sorted(_groups(stored) - wanted)
+        foreign = sorted(trained_groups(stored) - wanted)
         if foreign:
             raise CacheError(f"{source} trained seed group(s) {', '.join(map(str, foreign))}, which protocol "
                              f"{protocol.name!r} does not train together (its groups: {sorted(wanted)})")

@@ -215,6 +215,13 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
                 split_seed=0, train_samples=1000, test_seeds=tuple(range(8, 16)) + tuple(range(24, 32)),
                 replicas=True, replica_group=8,
             ),
+            # Version 3's seeds that version 2 lacks (16-23 valid, 24-31 test, the same recipe and groups): built in
+            # shards (lso bench build --shard K/N) whose tables join the v2 table into v3 (lso bench merge-tables).
+            TrainProtocol(
+                name="mnist1d-v3-extra", dataset="mnist1d", epochs=4, optimizer="adam", lr=3e-3, weight_decay=5e-4,
+                batch_size=32, channels=8, cells_per_stage=1, seeds=tuple(range(16, 24)), split_seed=0,
+                train_samples=1000, test_seeds=tuple(range(24, 32)), replicas=True, replica_group=8,
+            ),
             # Sampled benchmarks of other spaces (issue 18, lso bench build --space ... --sample N): mnist1d-adam's
             # recipe with the test figure from other runs. NB101 at stem width 16 (8 leaves 1-2-channel vertices;
             # 16 costs about the same: 1.25-1.5x an NB201 run), 2 + 2 seeds: about 2.2 CPU-hours for 2,000 cells.
