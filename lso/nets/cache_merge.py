@@ -23,14 +23,26 @@ from lso.nets.protocol import TrainProtocol
 from lso.nets.trainer import TrainResult
 
 
-def trained_groups(protocol: TrainProtocol) -> set[tuple[int, ...]]:
-    """The seed groups whose runs ``protocol`` trains together (each seed alone without replicas)."""
+def _groups(protocol: TrainProtocol) -> set[tuple[int, ...]]:
     return set(protocol.seed_groups) if protocol.replicas else {(s,) for s in protocol.all_seeds}
 
 
-def recipe(protocol: TrainProtocol) -> TrainProtocol:
-    """``protocol`` without what tells its seeds apart: equal recipes give equal runs for equal seed groups."""
+def _recipe(protocol: TrainProtocol) -> TrainProtocol:
     return replace(protocol, name="-", seeds=(0,), test_seeds=(), replica_group=0)
+
+
+def reuse_problem(protocol: TrainProtocol, stored: TrainProtocol) -> str | None:
+    """Why the runs of protocol ``stored`` are not runs ``protocol`` trains itself (a phrase to follow the source's
+    name), or None when they are: the same recipe, and only seed groups ``protocol`` trains together."""
+    if _recipe(stored) != _recipe(protocol):
+        return (f"was trained with another recipe ({stored.describe()}) than protocol {protocol.name!r} "
+                f"({protocol.describe()})")
+    wanted = _groups(protocol)
+    foreign = sorted(_groups(stored) - wanted)
+    if foreign:
+        return (f"trained seed group(s) {', '.join(map(str, foreign))}, which protocol {protocol.name!r} does not "
+                f"train together (its groups: {sorted(wanted)})")
+    return None
 
 
 def merge_run_caches(protocol: TrainProtocol, sources: Sequence[str | os.PathLike[str]],
@@ -47,19 +59,14 @@ def merge_run_caches(protocol: TrainProtocol, sources: Sequence[str | os.PathLik
     out = Path(out)
     if out.exists():
         raise CacheError(f"{out} exists: merge into a new file (a merge never replaces a cache)")
-    wanted = trained_groups(protocol)
     runs: dict[tuple[str, int], TrainResult] = {}
     for source in map(Path, sources):
         stored, stored_space = cache_header(source)
         if stored_space != space:
             raise CacheError(f"{source} holds runs of the {stored_space} space, not {space}")
-        if recipe(stored) != recipe(protocol):
-            raise CacheError(f"{source} was trained with another recipe ({stored.describe()}) than protocol "
-                             f"{protocol.name!r} ({protocol.describe()})")
-        foreign = sorted(trained_groups(stored) - wanted)
-        if foreign:
-            raise CacheError(f"{source} trained seed group(s) {', '.join(map(str, foreign))}, which protocol "
-                             f"{protocol.name!r} does not train together (its groups: {sorted(wanted)})")
+        problem = reuse_problem(protocol, stored)
+        if problem:
+            raise CacheError(f"{source} {problem}")
         cache = RunCache(stored, source, space=space)
         for key, seed in cache.keys():
             result = cache.get(key, seed)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from lso.bench.table import BenchmarkTable, TableMeta
 from lso.errors import LsoError
-from lso.nets.cache_merge import recipe, trained_groups
+from lso.nets.cache_merge import reuse_problem
 from lso.nets.protocol import TrainProtocol
 
 
@@ -71,18 +71,13 @@ def merge_tables(protocol: TrainProtocol, tables: Sequence[BenchmarkTable],
     names = list(names) if names is not None else [f"table {i + 1}" for i in range(len(tables))]
     if not tables:
         raise TableMergeError("no tables to merge")
-    wanted = trained_groups(protocol)
     ds = protocol.dataset
     sources = []
     for table, name in zip(tables, names):
         stored = table_protocol(table, name)
-        if recipe(stored) != recipe(protocol):
-            raise TableMergeError(f"{name} was trained with another recipe ({stored.describe()}) than protocol "
-                                  f"{protocol.name!r} ({protocol.describe()})")
-        foreign = sorted(trained_groups(stored) - wanted)
-        if foreign:
-            raise TableMergeError(f"{name} trained seed group(s) {', '.join(map(str, foreign))}, which protocol "
-                                  f"{protocol.name!r} does not train together (its groups: {sorted(wanted)})")
+        problem = reuse_problem(protocol, stored)
+        if problem:
+            raise TableMergeError(f"{name} {problem}")
         sources.append((name, stored, table.frame.set_index("index")))
 
     needed = [("valid", s) for s in protocol.seeds] + [("test", s) for s in (protocol.test_seeds or protocol.seeds)]
@@ -122,7 +117,7 @@ def merge_tables(protocol: TrainProtocol, tables: Sequence[BenchmarkTable],
     for column, figures in values.items():
         out[column] = figures
     out["params"], out["flops"] = _first(frames, "params"), _first(frames, "flops")
-    out["train_seconds"] = summary["train_seconds"]  # the column order of a build, so equal tables match checksums
+    out["train_seconds"] = summary["train_seconds"]  # last, as a build writes its columns
     meta = TableMeta(
         source=f"lso training oracle, protocol {protocol.name}", dataset=ds, fidelity=f"{protocol.epochs} epochs",
         extra={"protocol": protocol.to_json(), "protocol_summary": protocol.describe(),
@@ -153,9 +148,9 @@ def _check_agree(index: pd.Index, names: list[str], frames: list[pd.DataFrame]) 
             mine = frame[column]
             clash = mine.notna().to_numpy() & (mine.to_numpy() != first)
             if clash.any():
-                at = int(index[clash][0])
-                raise TableMergeError(f"{name} holds another {column} for index {at} ({mine.iloc[int(np.flatnonzero(clash)[0])]!r}"
-                                      f" vs {first[int(np.flatnonzero(clash)[0])]!r}): not the same cells and networks")
+                row = int(np.flatnonzero(clash)[0])
+                raise TableMergeError(f"{name} holds another {column} for index {int(index[row])} ({mine.iloc[row]!r} vs "
+                                      f"{first[row]!r}): not the same cells and networks")
 
 
 def _first(frames: list[pd.DataFrame], column: str) -> np.ndarray:
