@@ -177,9 +177,8 @@ def _summary_columns(protocol: TrainProtocol, sources: list, frames: list[pd.Dat
         seconds += np.where(used, frame["train_seconds"].fillna(0.0).to_numpy(dtype=float), 0.0)
     valid = np.stack([values[f"{ds}_valid_seed{s}"] for s in protocol.seeds])
     test = np.stack([values[f"{ds}_test_seed{s}"] for s in protocol.test_seeds or protocol.seeds])
-    with np.errstate(invalid="ignore"):
-        return {f"{ds}_train": train / np.maximum(weight, 1), f"{ds}_valid": _fmean(valid),
-                f"{ds}_test": _fmean(test), "train_seconds": seconds}
+    return {f"{ds}_train": train / np.maximum(weight, 1), f"{ds}_valid": _fmean(valid), f"{ds}_test": _fmean(test),
+            "train_seconds": seconds}
 
 
 def _fmean(stack: np.ndarray) -> np.ndarray:
