@@ -7,6 +7,7 @@
 #   bash benchmarks/build_default.sh merge     # v2 table + shards -> benchmarks_data/default.parquet (v3)
 #   bash benchmarks/build_default.sh run       # retrain benchmarks_data/default_run on it
 #   bash benchmarks/build_default.sh figures   # datasheet figures: twin table (seeds 32-63), curse, random search
+#   bash benchmarks/build_default.sh datasheet # those figures + dataset, commands, hardware -> default.datasheet.json
 #   bash benchmarks/build_default.sh search    # three --labels 0 G-VAEs, lso search compare, default search, proxies
 #
 # Shards: every finished one is a table in benchmarks_data/builds/ (kept in git until the switch, never in the
@@ -64,6 +65,32 @@ figures() {
         --sample 300 --curse 10 --random-search 20 --json "$OUT/datasheet.json" | tee "$OUT/datasheet.log"
 }
 
+datasheet() {
+    $PY - "$OUT/datasheet.json" benchmarks_data/default.datasheet.json <<'EOF'
+import json, sys
+sheet = json.load(open(sys.argv[1]))
+if sheet["protocol"]["name"] != "mnist1d-v3":
+    sys.exit(f"{sys.argv[1]} measures {sheet['protocol']['name']}, not mnist1d-v3: run the merge and figures stages")
+sheet["dataset"] = {"name": "mnist1d", "source": "mnist1d package make_dataset (default args, seed 42), generated "
+                    "offline", "split_seed": 0, "train_used": 1000, "valid": 999, "test": 1000}
+sheet["commands"] = {
+    "build": "bash benchmarks/build_default.sh shards merge: the version-2 table (lso bench build --dataset mnist1d "
+             "--protocol mnist1d-v2 --workers 2, seeds 0-15) and 15 shards of seeds 16-31 (lso bench build --dataset "
+             "mnist1d --protocol mnist1d-v3-extra --shard K/N --workers 2) joined by lso bench merge-tables -p "
+             "mnist1d-v3 ... --out benchmarks_data/default.parquet",
+    "figures": "python benchmarks/bench_default.py benchmarks_data/default.parquet --extra-seeds $(seq 32 63) "
+               "--extra-spread --sample 300 --curse 10 --random-search 20",
+}
+sheet["hardware"] = ("2-core x86-64 CPU (2 worker processes, 1 torch thread each); part of the version-2 runs and of "
+                     "seeds 16-31 (shard 15/16 whole, parts of 6, 7, 13 and 14 of 16) on a lent NVIDIA H200 machine "
+                     "(6 GPU worker processes beside 10 CPU ones, torch 2.11): the same figures up to seed noise; each "
+                     "shard table records its device, hardware and torch")
+json.dump(sheet, open(sys.argv[2], "w"), indent=2)
+open(sys.argv[2], "a").write("\n")
+print(f"wrote {sys.argv[2]}")
+EOF
+}
+
 search() {
     local s
     for s in 0 1 2; do
@@ -80,6 +107,6 @@ search() {
 }
 
 case "${1:-}" in
-    shards|merge|run|figures|search) "$1" ;;
-    *) echo "usage: bash benchmarks/build_default.sh shards|merge|run|figures|search" >&2; exit 2 ;;
+    shards|merge|run|figures|datasheet|search) "$1" ;;
+    *) echo "usage: bash benchmarks/build_default.sh shards|merge|run|figures|datasheet|search" >&2; exit 2 ;;
 esac
