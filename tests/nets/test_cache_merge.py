@@ -15,13 +15,7 @@ from lso.nets.builder import BuildConfig, build_benchmark, representatives  # no
 from lso.nets.cache import CacheError, RunCache  # noqa: E402
 from lso.nets.cache_merge import merge_run_caches  # noqa: E402
 from lso.nets.protocol import ProtocolError, TrainProtocol, get_protocol  # noqa: E402
-
-REP = TrainProtocol(
-    name="tiny-rep", dataset="digits", epochs=2, lr=0.05, batch_size=32, channels=4, cells_per_stage=1,
-    seeds=(0, 1), train_samples=200, test_seeds=(2, 3), replicas=True,
-)
-TWIN = REP.with_(name="tiny-rep-extra", seeds=(4, 5), test_seeds=(6, 7))
-BOTH = REP.with_(name="tiny-rep-4", seeds=(0, 1, 4, 5), test_seeds=(2, 3, 6, 7), replica_group=2)
+from replica_protocols import BOTH, REP, TWIN  # noqa: E402
 
 
 def test_replica_groups_cut_the_seeds_and_test_seeds() -> None:

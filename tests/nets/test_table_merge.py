@@ -14,15 +14,10 @@ pytest.importorskip("sklearn")
 from lso.bench import BenchmarkTable  # noqa: E402
 from lso.nets.builder import BuildConfig, build_benchmark  # noqa: E402
 from lso.nets.cache_merge import merge_run_caches  # noqa: E402
-from lso.nets.protocol import TrainProtocol, get_protocol  # noqa: E402
+from lso.nets.protocol import get_protocol  # noqa: E402
 from lso.nets.table_merge import TableMergeError, merge_tables  # noqa: E402
+from replica_protocols import BOTH, REP, TWIN  # noqa: E402
 
-REP = TrainProtocol(
-    name="tiny-rep", dataset="digits", epochs=2, lr=0.05, batch_size=32, channels=4, cells_per_stage=1,
-    seeds=(0, 1), train_samples=200, test_seeds=(2, 3), replicas=True,
-)
-TWIN = REP.with_(name="tiny-rep-extra", seeds=(4, 5), test_seeds=(6, 7))
-BOTH = REP.with_(name="tiny-rep-4", seeds=(0, 1, 4, 5), test_seeds=(2, 3, 6, 7), replica_group=2)
 CELLS = 4
 
 
