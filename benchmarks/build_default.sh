@@ -13,7 +13,7 @@
 # Shards: every finished one is a table in benchmarks_data/builds/ (kept in git until the switch, never in the
 # wheel), so a build spread over several sessions or machines loses at most the shard in flight. 0/8 was built
 # first; the rest are sixteenths (k/16 and (k+8)/16 together are k/8). Add DEVICE=cuda WORKERS=8 on a GPU (shard
-# 15/16 and parts of 6, 7, 13, 14 of 16 were built on a lent H200: 6 GPU workers, 13.7 runs/s). The datasheet
+# 15/16 and parts of 6, 7, 13, 14 of 16 were built on a lent H200: 6 GPU workers, 14.1 runs/s). The datasheet
 # figures are kept there too (mnist1d-v3.datasheet.json/.log), so a later session reuses them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
