@@ -81,8 +81,7 @@ import json, sys
 sheet = json.load(open(sys.argv[1]))
 if sheet["protocol"]["name"] != "mnist1d-v3":
     sys.exit(f"{sys.argv[1]} measures {sheet['protocol']['name']}, not mnist1d-v3: run the merge and figures stages")
-sheet["dataset"] = {"name": "mnist1d", "source": "mnist1d package make_dataset (default args, seed 42), generated "
-                    "offline", "split_seed": 0, "train_used": 1000, "valid": 999, "test": 1000}
+sheet["dataset"] = json.load(open(sys.argv[2]))["dataset"]  # v2's: v3 trains on the same data and split
 sheet["commands"] = {
     "build": "bash benchmarks/build_default.sh shards merge: the version-2 table (lso bench build --dataset mnist1d "
              "--protocol mnist1d-v2 --workers 2, seeds 0-15) and 15 shards of seeds 16-31 (lso bench build --dataset "
@@ -95,8 +94,7 @@ sheet["hardware"] = ("2-core x86-64 CPU (2 worker processes, 1 torch thread each
                      "seeds 16-31 (shard 15/16 whole, parts of 6, 7, 13 and 14 of 16) on a lent NVIDIA H200 machine "
                      "(6 GPU worker processes beside 10 CPU ones, torch 2.11): the same figures up to seed noise; each "
                      "shard table records its device, hardware and torch")
-json.dump(sheet, open(sys.argv[2], "w"), indent=2)
-open(sys.argv[2], "a").write("\n")
+open(sys.argv[2], "w").write(json.dumps(sheet, indent=2) + "\n")
 print(f"wrote {sys.argv[2]}")
 EOF
 }
