@@ -7,7 +7,7 @@ tolerance the tests use); and the median seconds per run. With ``--extra-seeds 2
 the same 300 cells (through the builder) and reports the agreement of two independent *tables* (the 2-seed mean
 against the mean of the extra seeds). Writes everything to ``--json``.
 
-Tables of many seeds (version 2: ``mnist1d-v2``, valid from ``seeds``, test from other runs, ``test_seeds``) also get:
+Tables of many seeds (``mnist1d-v2``, ``mnist1d-v3``: valid from ``seeds``, test from other runs, ``test_seeds``) also get:
 the seed-noise model (the per-seed std of a cell, median over cells, and the noise std of a table value, that over
 the square root of the seeds), the share of unique cells within one noise std of the best, Spearman of valid vs test
 (independent runs when the protocol has ``test_seeds``); ``--extra-seeds`` then takes as many seeds as the table
@@ -19,9 +19,8 @@ random search for 300 queries on 20 seeds and says whether its median reaches th
 about ``--sample`` of them) instead of the first ``--sample`` classes, which share their first edges.
 
     .venv/bin/python benchmarks/bench_default.py benchmarks_data/default.parquet --extra-seeds 2 3 --workers 2
-    .venv/bin/python benchmarks/bench_default.py v2.parquet --extra-seeds $(seq 16 31) --curse 10 --random-search 20
-    .venv/bin/python benchmarks/bench_default.py v2.parquet --extra-seeds $(seq 16 31) --extra-spread \
-        --json out/default_spread/datasheet.json
+    .venv/bin/python benchmarks/bench_default.py benchmarks_data/default.parquet --extra-seeds $(seq 32 63) \
+        --extra-spread --sample 300 --curse 10 --random-search 20 --json out/default_v3/datasheet.json
 """
 
 from __future__ import annotations

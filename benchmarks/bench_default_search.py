@@ -4,8 +4,8 @@ the median test of the best-by-valid cell at each budget and the queries to the 
 CR-LSO is pooled over the runs (model x seed) and also printed per run, so the part that moves with the model shows.
 
     for s in 0 1 2; do .venv/bin/lso train --bench benchmarks_data/default.parquet --labels 0 --seed $s --epochs 30 \
-        --out out/runs/v2u$s; done
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_default_search.py out/runs/v2u0 out/runs/v2u1 out/runs/v2u2
+        --out out/runs/v3u$s; done
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_default_search.py out/runs/v3u0 out/runs/v3u1 out/runs/v3u2
 """
 import argparse
 import time

@@ -185,7 +185,7 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
             # version 2, measured with benchmarks/bench_protocols.py (100 sampled unique cells, two independent
             # 2-seed tables). Neither reaches the 0.85 table-to-table Spearman aimed for: mnist1d-fast 0.50
             # (100 cells, ~0.66 s per run), mnist1d-adam 0.61 on 300 cells (0.79 when ranked by valid cross-entropy;
-            # ~0.7-0.9 s per run on one thread). Not fit to be the default: mnist1d-v2 below averages 8 seeds.
+            # ~0.7-0.9 s per run on one thread). Not fit to be the default: mnist1d-v3 below averages 16 seeds.
             TrainProtocol(
                 name="mnist1d-fast", dataset="mnist1d", epochs=4, optimizer="sgd", lr=0.05, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=(0, 1), split_seed=0, train_samples=1000,
@@ -194,21 +194,22 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
                 name="mnist1d-adam", dataset="mnist1d", epochs=4, optimizer="adam", lr=3e-3, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=(0, 1), split_seed=0, train_samples=1000,
             ),
-            # The embedded default benchmark, version 2 (issue 14; benchmarks_data/default.parquet): mnist1d-adam's
-            # recipe with 8 seeds per figure, the test figure from 8 other runs, each group of 8 trained as copies
-            # of one grouped network. On the whole space: best - median 11.1 (valid), 0.08 % of cells within one
-            # noise std of the best; two independent tables agree at Spearman 0.829 (valid) / 0.734 (test) on 308
-            # classes spread over the space, short of 0.85 (benchmarks_data/README.md). 16 runs per cell: about
-            # 5 hours with 2 CPU workers, or a GPU build.
+            # The embedded default benchmark, version 2 (2026-11-28, until 2026-11-29): mnist1d-adam's recipe with 8
+            # seeds per figure, the test figure from 8 other runs, each group of 8 trained as copies of one grouped
+            # network. On the whole space: best - median 11.1 (valid), 0.08 % of cells within one noise std of the
+            # best; but two independent tables agreed at Spearman 0.829 (valid) / 0.734 (test) only on 308 classes
+            # spread over the space, short of 0.85 (benchmarks_data/README.md), so mnist1d-v3 replaced it.
             TrainProtocol(
                 name="mnist1d-v2", dataset="mnist1d", epochs=4, optimizer="adam", lr=3e-3, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=tuple(range(8)), split_seed=0,
                 train_samples=1000, test_seeds=tuple(range(8, 16)), replicas=True,
             ),
-            # Version 3 (issue 14, being built): the same recipe with 16 seeds per figure, in groups of 8 copies --
-            # valid from seeds 0-7 and 16-23, test from 8-15 and 24-31 -- so it reuses every mnist1d-v2 run and the
-            # extra seeds 16-31 (lso.nets.cache_merge). On 308 spread classes it agrees with a second 16 + 16 table
-            # (seeds 32-63) at Spearman 0.905 (valid) / 0.902 (test). 32 runs per cell: about 10 hours on 2 CPUs.
+            # The embedded default benchmark, version 3 (issue 14; benchmarks_data/default.parquet): the same recipe
+            # with 16 seeds per figure, in groups of 8 copies -- valid from seeds 0-7 and 16-23, test from 8-15 and
+            # 24-31 -- so it reuses every mnist1d-v2 run and the extra seeds 16-31 (lso.nets.cache_merge). On 308
+            # spread classes it agrees with a second 16 + 16 table (seeds 32-63) at Spearman 0.905 (valid) / 0.903
+            # (test); best - median 10.8 (valid) / 9.1 (test); 0.03 % of cells within one noise std of the best.
+            # 32 runs per cell: 30.6 CPU-hours, about 10 hours with 2 CPU workers, or a GPU build.
             TrainProtocol(
                 name="mnist1d-v3", dataset="mnist1d", epochs=4, optimizer="adam", lr=3e-3, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=tuple(range(8)) + tuple(range(16, 24)),
