@@ -209,7 +209,7 @@ PROTOCOLS: Mapping[str, TrainProtocol] = MappingProxyType(
             # 24-31 -- so it reuses every mnist1d-v2 run and the extra seeds 16-31 (lso.nets.cache_merge). On 308
             # spread classes it agrees with a second 16 + 16 table (seeds 32-63) at Spearman 0.905 (valid) / 0.903
             # (test); best - median 10.8 (valid) / 9.1 (test); 0.03 % of cells within one noise std of the best.
-            # 32 runs per cell: 30.6 CPU-hours, about 10 hours with 2 CPU workers, or a GPU build.
+            # 32 runs per cell: 30.6 CPU-hours, about 10.5 hours with 2 CPU workers, or a GPU build.
             TrainProtocol(
                 name="mnist1d-v3", dataset="mnist1d", epochs=4, optimizer="adam", lr=3e-3, weight_decay=5e-4,
                 batch_size=32, channels=8, cells_per_stage=1, seeds=tuple(range(8)) + tuple(range(16, 24)),
