@@ -39,12 +39,11 @@ shards() {
 }
 
 merge() {
-    if [ ! -f "$OUT/v2.parquet" ]; then
-        git show "$V2:benchmarks_data/default.parquet" > "$OUT/v2.parquet.part"
-        mv "$OUT/v2.parquet.part" "$OUT/v2.parquet"
+    if [ ! -f "$OUT/v3.parquet" ]; then
+        git show "$V2:benchmarks_data/default.parquet" > "$OUT/v2.parquet"
+        $LSO bench merge-tables -p mnist1d-v3 "$OUT/v2.parquet" "$BUILDS"/mnist1d-v3-extra.shard*.parquet \
+            --out "$OUT/v3.parquet"
     fi
-    [ -f "$OUT/v3.parquet" ] || $LSO bench merge-tables -p mnist1d-v3 "$OUT/v2.parquet" \
-        "$BUILDS"/mnist1d-v3-extra.shard*.parquet --out "$OUT/v3.parquet"
     $PY - "$OUT/v3.parquet" <<'EOF'
 import sys
 from lso.bench import BenchmarkTable
